@@ -75,6 +75,10 @@ public:
     static_assert(!model_transport<transport_type> || std::is_same_v<provider_type, provider::none>,
                   "llm::client: this transport answers llm::request itself; a provider has nothing to do");
 
+    // Every policy default-constructed (deleted when one cannot be, like a transport that needs
+    // its executor).
+    client() = default;
+
     // Policies in any order, each given at most once; the ones left out are default-constructed.
     template <class... Args>
         requires(sizeof...(Args) > 0 &&

@@ -48,9 +48,9 @@ public:
         auto slot = asio::get_associated_cancellation_slot(handler);
         p->op_ = std::make_unique<op<std::decay_t<Handler>>>(std::forward<Handler>(handler), fallback);
         if (slot.is_connected())
-            slot.assign([weak = std::weak_ptr<parked>(p)](asio::cancellation_type) {
-                if (auto self = weak.lock())
-                    self->release(error{errc::cancelled, "scripted transport: cancelled while hanging"});
+            // The slot keeps the parked operation alive until cancellation or the next operation.
+            slot.assign([p](asio::cancellation_type) {
+                p->release(error{errc::cancelled, "scripted transport: cancelled while hanging"});
             });
         return p;
     }
