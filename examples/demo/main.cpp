@@ -1,1 +1,136 @@
-int main() {}
+// The llm demo: one client, every layer of the pipeline, and what each call went through.
+//
+// It talks to an in-process scripted transport, not to a provider: no network, no API key.
+// The rate limit, budget, cache and retry layers are the stand-ins from tests/support until
+// their real implementations land; each later layer replaces its stand-in here.
+#include <llm/llm.hpp>
+
+#include <support/recording_policies.hpp>
+#include <support/scripted_transport.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+
+#include <cstdio>
+#include <string>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Prints each stage of a call on one line as it happens.
+struct stage_printer {
+    void on_event(const llm::observe::event& e)
+    {
+        using llm::observe::stage;
+        const auto name = llm::observe::to_string(e.stage);
+        std::printf("%s%.*s", e.stage == stage::started ? "  " : " -> ", static_cast<int>(name.size()), name.data());
+        if (e.stage == stage::attempt)
+            std::printf(" %u", e.attempt);
+        if (e.stage == stage::retry_wait)
+            std::printf(" %lldms",
+                        static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(e.delay).count()));
+        if (e.error && e.error->http_status != 0 && e.stage != stage::finished)
+            std::printf(" (HTTP %d)", e.error->http_status);
+        if (e.stage == stage::finished)
+            std::printf("\n");
+    }
+};
+
+using demo_client = llm::client<llm::test::scripted, llm::test::recording_rate_limit, llm::test::recording_budget,
+                                llm::test::recording_cache, llm::test::recording_retry, stage_printer>;
+
+void show(const llm::result<llm::response>& r)
+{
+    if (r && r.value().cached)
+        std::printf("  answer: \"%s\" from the cache, no tokens billed\n\n", r.value().text.c_str());
+    else if (r)
+        std::printf("  answer: \"%s\" (%llu tokens in, %llu out)\n\n", r.value().text.c_str(),
+                    static_cast<unsigned long long>(r.value().usage.input_tokens),
+                    static_cast<unsigned long long>(r.value().usage.output_tokens));
+    else
+        std::printf("  refused: %s\n\n", r.error().describe().c_str());
+}
+
+llm::request ask(std::string question)
+{
+    return llm::request{.model = "scripted-model",
+                        .messages = {llm::system("Answer in one sentence."), llm::user(std::move(question))},
+                        .max_tokens = 100,
+                        .identity = {.user = "ada", .tenant = "acme", .feature = "demo"}};
+}
+
+asio::awaitable<void> tour(demo_client& ai, llm::test::scripted& provider)
+{
+    std::printf("1. A first question goes all the way to the transport:\n");
+    provider.then_answer("Oslo.", {12, 2, 0});
+    show(co_await ai.complete(ask("What is the capital of Norway?")));
+
+    std::printf("2. The same question again is answered by the cache, and costs nothing:\n");
+    show(co_await ai.complete(ask("What is the capital of Norway?")));
+
+    std::printf("3. The transport fails once with HTTP 503; the retry layer tries again:\n");
+    provider.then_fail(llm::errc::provider_unavailable, 503).then_answer("Stockholm.", {12, 3, 0});
+    show(co_await ai.complete(ask("What is the capital of Sweden?")));
+
+    std::printf("4. The rate limit refuses the next call before anything is spent:\n");
+    ai.rate_limit().refuse = true;
+    show(co_await ai.complete(ask("What is the capital of Denmark?")));
+    ai.rate_limit().refuse = false;
+
+    std::printf("5. The budget refuses the next call before the transport is reached:\n");
+    ai.budget().refuse = true;
+    show(co_await ai.complete(ask("What is the capital of Finland?")));
+    ai.budget().refuse = false;
+
+    std::printf("6. A streamed answer arrives chunk by chunk:\n");
+    provider.then(llm::test::stream_script{
+        .chunks = {llm::chunk{.text = "Reykjavik"}, llm::chunk{.text = " is the capital"},
+                   llm::chunk{.text = " of Iceland.", .finish_reason = llm::finish_reason::stop, .usage = llm::usage{12, 6, 0}}}});
+    auto stream = ai.stream(ask("What is the capital of Iceland?"));
+    std::string pieces;
+    while (true) {
+        auto next = co_await stream.next();
+        if (!next) {
+            std::printf("  refused: %s\n", next.error().describe().c_str());
+            break;
+        }
+        if (!next.value())
+            break;
+        pieces.append("[").append(next.value()->text).append("]");
+    }
+    std::printf("  chunks: %s\n\n", pieces.c_str());
+
+    const auto spent = *ai.budget().committed;
+    std::printf("Budget charged in all: %llu tokens in, %llu out. The transport was called %zu times for 6 calls.\n",
+                static_cast<unsigned long long>(spent.input_tokens),
+                static_cast<unsigned long long>(spent.output_tokens), provider.calls());
+}
+
+} // namespace
+
+int main()
+{
+    std::printf("llm %d.%d.%d demo\n", llm::version_major, llm::version_minor, llm::version_patch);
+    std::printf("Talking to: an in-process scripted transport (no network, no provider, no API key).\n");
+    std::printf("Layers: guard, rate limit, budget, cache, retry (stand-ins from tests/support), and an observer\n"
+                "printing each stage a call goes through.\n\n");
+
+    asio::io_context io;
+    llm::test::scripted provider{io.get_executor()};
+    auto log = std::make_shared<llm::test::journal>(); // the stand-ins' own record, unused here
+    demo_client ai{provider,
+                   llm::test::recording_rate_limit{log},
+                   llm::test::recording_budget{log},
+                   llm::test::recording_cache{log},
+                   llm::test::recording_retry{log, 3, 200ms},
+                   stage_printer{}};
+
+    bool finished = false;
+    asio::co_spawn(io, tour(ai, provider), [&](std::exception_ptr e) {
+        finished = !e;
+    });
+    io.run_for(30s);
+    return finished ? 0 : 1;
+}

@@ -121,10 +121,14 @@ public:
     //   reservation released, and the handler receives errc::cancelled.
     // The handler is called exactly once, never inside this function. The client must
     // outlive the operation; it may run many calls at once from many threads.
-    template <asio::completion_token_for<void(result<response>)> Token = asio::use_awaitable_t<>>
-    auto complete(request req, Token&& token = {})
+    // The request is copied only where the operation must keep it (a layered pipeline, or a
+    // lazy token such as deferred); pass an rvalue to move it instead.
+    template <class Request, asio::completion_token_for<void(result<response>)> Token = asio::use_awaitable_t<>>
+        requires std::same_as<std::remove_cvref_t<Request>, request>
+    auto complete(Request&& req, Token&& token = {})
     {
-        return asio::async_initiate<Token, void(result<response>)>(initiate_complete{this}, token, std::move(req));
+        return asio::async_initiate<Token, void(result<response>)>(initiate_complete{this}, token,
+                                                                    std::forward<Request>(req));
     }
 
     // Prepares a streamed call; nothing is sent before the stream's first next().
@@ -166,15 +170,15 @@ private:
     struct initiate_complete {
         client* self;
 
-        template <class Handler>
-        void operator()(Handler&& handler, request req) const
+        template <class Handler, class Request>
+        void operator()(Handler&& handler, Request&& req) const
         {
             if constexpr (bare) {
                 if (auto bad = validate(req))
                     return refuse(std::forward<Handler>(handler), std::move(*bad));
-                self->transport_.async_complete(req, std::forward<Handler>(handler));
+                self->transport_.async_complete(req, std::forward<Handler>(handler)); // reads req only now
             } else {
-                detail::spawn<response>(self->get_executor(), self->run(std::move(req)),
+                detail::spawn<response>(self->get_executor(), self->run(request(std::forward<Request>(req))),
                                         std::forward<Handler>(handler));
             }
         }
