@@ -31,7 +31,10 @@ const llm::request& question()
     return r;
 }
 
-llm::response answer() { return llm::response{.text = "Oslo.", .usage = {12, 2, 0}, .model = "bench"}; }
+llm::response answer()
+{
+    return llm::response{.text = "Oslo.", .usage = {12, 2, 0}, .model = "bench"};
+}
 
 // Runs one call per iteration: initiate, then run the handlers it posted.
 template <class Call>

@@ -85,9 +85,11 @@ asio::awaitable<void> tour(demo_client& ai, llm::test::scripted& provider)
     ai.budget().refuse = false;
 
     std::printf("6. A streamed answer arrives chunk by chunk:\n");
-    provider.then(llm::test::stream_script{
-        .chunks = {llm::chunk{.text = "Reykjavik"}, llm::chunk{.text = " is the capital"},
-                   llm::chunk{.text = " of Iceland.", .finish_reason = llm::finish_reason::stop, .usage = llm::usage{12, 6, 0}}}});
+    provider.then(
+        llm::test::stream_script{.chunks = {llm::chunk{.text = "Reykjavik"}, llm::chunk{.text = " is the capital"},
+                                            llm::chunk{.text = " of Iceland.",
+                                                       .finish_reason = llm::finish_reason::stop,
+                                                       .usage = llm::usage{12, 6, 0}}}});
     auto stream = ai.stream(ask("What is the capital of Iceland?"));
     std::string pieces;
     while (true) {
@@ -128,9 +130,7 @@ int main()
                    stage_printer{}};
 
     bool finished = false;
-    asio::co_spawn(io, tour(ai, provider), [&](std::exception_ptr e) {
-        finished = !e;
-    });
+    asio::co_spawn(io, tour(ai, provider), [&](std::exception_ptr e) { finished = !e; });
     io.run_for(30s);
     return finished ? 0 : 1;
 }

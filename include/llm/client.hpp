@@ -16,13 +16,13 @@
 #include <llm/stream.hpp>
 #include <llm/timer.hpp>
 
-#include <asio/experimental/as_tuple.hpp>  // retry waits report cancellation as a value
-#include <asio/detached.hpp>               // settling an abandoned stream
-#include <asio/async_result.hpp>           // async_initiate
-#include <asio/experimental/append.hpp>    // a refused call's result, posted to its handler
-#include <asio/post.hpp>                   // post
-#include <asio/this_coro.hpp>              // cancellation_state, throw_if_cancelled
-#include <asio/use_awaitable.hpp>          // use_awaitable
+#include <asio/async_result.hpp>          // async_initiate
+#include <asio/detached.hpp>              // settling an abandoned stream
+#include <asio/experimental/append.hpp>   // a refused call's result, posted to its handler
+#include <asio/experimental/as_tuple.hpp> // retry waits report cancellation as a value
+#include <asio/post.hpp>                  // post
+#include <asio/this_coro.hpp>             // cancellation_state, throw_if_cancelled
+#include <asio/use_awaitable.hpp>         // use_awaitable
 
 #include <atomic>   // a stream abandoned from another thread
 #include <chrono>   // steady_clock for latency
@@ -81,8 +81,7 @@ public:
 
     // Policies in any order, each given at most once; the ones left out are default-constructed.
     template <class... Args>
-        requires(sizeof...(Args) > 0 &&
-                 !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, client> || ...)))
+    requires detail::policy_arguments<client, Args...>
     explicit client(Args&&... args)
         : transport_(detail::take<transport_type>(std::forward<Args>(args)...)),
           provider_(detail::take<provider_type>(std::forward<Args>(args)...)),
@@ -124,11 +123,11 @@ public:
     // The request is copied only where the operation must keep it (a layered pipeline, or a
     // lazy token such as deferred); pass an rvalue to move it instead.
     template <class Request, asio::completion_token_for<void(result<response>)> Token = asio::use_awaitable_t<>>
-        requires std::same_as<std::remove_cvref_t<Request>, request>
+    requires std::same_as<std::remove_cvref_t<Request>, request>
     auto complete(Request&& req, Token&& token = {})
     {
         return asio::async_initiate<Token, void(result<response>)>(initiate_complete{this}, token,
-                                                                    std::forward<Request>(req));
+                                                                   std::forward<Request>(req));
     }
 
     // Prepares a streamed call; nothing is sent before the stream's first next().
@@ -261,7 +260,8 @@ private:
         if (auto bad = validate(c.request))
             co_return bad;
         if constexpr (has_rate_limit) {
-            auto admitted = co_await detail::call_hook([&] { return rate_limit_.acquire(c.request, clock_type::now()); });
+            auto admitted =
+                co_await detail::call_hook([&] { return rate_limit_.acquire(c.request, clock_type::now()); });
             if (!admitted) {
                 emit(c, {.stage = observe::stage::rate_limited, .error = &admitted.error()});
                 co_return std::move(admitted).error();
@@ -331,23 +331,33 @@ private:
                     co_return answer;
                 }
                 error failure = std::move(answer).error();
-                emit(c, {.stage = observe::stage::attempt_failed, .route = route, .route_name = name,
-                         .attempt = number, .error = &failure});
+                emit(c, {.stage = observe::stage::attempt_failed,
+                         .route = route,
+                         .route_name = name,
+                         .attempt = number,
+                         .error = &failure});
                 if (failure == errc::cancelled || co_await cancelled(c))
                     co_return error{errc::cancelled, failure.message};
                 if constexpr (has_retry) {
                     const retry::attempt done{.number = number, .elapsed = steady::now() - route_started};
                     if (auto delay = retry_.next_delay(done, failure)) {
-                        emit(c, {.stage = observe::stage::retry_wait, .route = route, .route_name = name,
-                                 .attempt = number, .error = &failure, .delay = *delay});
+                        emit(c, {.stage = observe::stage::retry_wait,
+                                 .route = route,
+                                 .route_name = name,
+                                 .attempt = number,
+                                 .error = &failure,
+                                 .delay = *delay});
                         if (!co_await wait(*delay))
                             co_return error{errc::cancelled, "cancelled while waiting to retry"};
                         continue;
                     }
                 }
                 fallback_.failed(route, failure, clock_type::now());
-                emit(c, {.stage = observe::stage::route_failed, .route = route, .route_name = name,
-                         .attempt = number, .error = &failure});
+                emit(c, {.stage = observe::stage::route_failed,
+                         .route = route,
+                         .route_name = name,
+                         .attempt = number,
+                         .error = &failure});
                 last = std::move(failure);
                 break;
             }
@@ -393,7 +403,8 @@ private:
 
     void finished(const call& c, const error* failure, const usage* used)
     {
-        emit(c, {.stage = observe::stage::finished, .error = failure, .used = used, .delay = steady::now() - c.started});
+        emit(c,
+             {.stage = observe::stage::finished, .error = failure, .used = used, .delay = steady::now() - c.started});
     }
 
     template <class T>
@@ -414,9 +425,9 @@ private:
 
         call c;
         phase at = phase::fresh;
-        bool busy = false;                    // a next() is pending
+        bool busy = false;                     // a next() is pending
         std::optional<upstream_type> upstream; // open from the first attempt until the end
-        response answer;                      // assembled from the chunks, for budget and cache
+        response answer;                       // assembled from the chunks, for budget and cache
     };
 
     template <class Handler>
@@ -427,7 +438,8 @@ private:
                       "which arrives with llm::transport::https");
         if (s->busy) {
             auto ex = asio::get_associated_executor(handler, get_executor());
-            result<std::optional<chunk>> misuse{error{errc::bad_request, "stream::next() called while another next() is pending"}};
+            result<std::optional<chunk>> misuse{
+                error{errc::bad_request, "stream::next() called while another next() is pending"}};
             return asio::post(ex, asio::experimental::append(std::forward<Handler>(handler), std::move(misuse)));
         }
         s->busy = true;
@@ -516,12 +528,13 @@ private:
 
     static auto next_from(upstream_type& up)
     {
-        return detail::await_operation<result<std::optional<chunk>>>([&](auto handler) { up.async_next(std::move(handler)); });
+        return detail::await_operation<result<std::optional<chunk>>>(
+            [&](auto handler) { up.async_next(std::move(handler)); });
     }
 
     // Passes a chunk on, or ends the stream on its end or its failure.
     asio::awaitable<result<std::optional<chunk>>> accept(std::shared_ptr<stream_state> s,
-                                                        result<std::optional<chunk>> next)
+                                                         result<std::optional<chunk>> next)
     {
         if (next && next.value()) {
             s->at = stream_state::phase::flowing;

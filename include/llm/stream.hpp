@@ -32,10 +32,7 @@ class stream {
 public:
     using executor_type = typename Client::executor_type;
 
-    stream(stream&& other) noexcept
-        : client_(std::exchange(other.client_, nullptr)), state_(std::move(other.state_))
-    {
-    }
+    stream(stream&& other) noexcept : client_(std::exchange(other.client_, nullptr)), state_(std::move(other.state_)) {}
     stream& operator=(stream&& other) noexcept
     {
         if (this != &other) {

@@ -13,7 +13,8 @@
 namespace llm {
 
 template <class Clock>
-struct wait_traits : asio::wait_traits<Clock> {};
+struct wait_traits : asio::wait_traits<Clock> {
+};
 
 template <>
 struct wait_traits<manual_clock> {

@@ -21,7 +21,10 @@ using test::scripted;
 
 namespace {
 
-request question() { return request{.model = "m", .messages = {user("hi")}}; }
+request question()
+{
+    return request{.model = "m", .messages = {user("hi")}};
+}
 
 // The same pipeline with and without layers: the bare one forwards straight to the transport.
 using bare_client = client<scripted>;
@@ -125,7 +128,8 @@ TEMPLATE_TEST_CASE("a cancellation signal aborts a call in flight with errc::can
 
     asio::cancellation_signal signal;
     std::optional<result<response>> got;
-    ai.complete(question(), asio::bind_cancellation_slot(signal.slot(), [&](result<response> r) { got.emplace(std::move(r)); }));
+    ai.complete(question(),
+                asio::bind_cancellation_slot(signal.slot(), [&](result<response> r) { got.emplace(std::move(r)); }));
     io.run_for(20ms);
     CHECK_FALSE(got); // still hanging
     signal.emit(asio::cancellation_type::terminal);
@@ -146,7 +150,8 @@ TEST_CASE("a cancelled call releases its budget reservation", "[client][tokens][
 
     asio::cancellation_signal signal;
     std::optional<result<response>> got;
-    ai.complete(question(), asio::bind_cancellation_slot(signal.slot(), [&](result<response> r) { got.emplace(std::move(r)); }));
+    ai.complete(question(),
+                asio::bind_cancellation_slot(signal.slot(), [&](result<response> r) { got.emplace(std::move(r)); }));
     io.run_for(20ms);
     signal.emit(asio::cancellation_type::terminal);
     io.restart();

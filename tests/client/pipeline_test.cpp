@@ -96,7 +96,8 @@ TEST_CASE("a rate-limit refusal stops the call before budget, cache and transpor
     REQUIRE_FALSE(answer);
     CHECK(answer.error() == errc::rate_limited);
     CHECK(answer.error().retry_after == std::chrono::seconds(7));
-    CHECK(f.log->entries() == entries{"observe.started", "rate_limit.acquire", "observe.rate_limited", "observe.finished"});
+    CHECK(f.log->entries() ==
+          entries{"observe.started", "rate_limit.acquire", "observe.rate_limited", "observe.finished"});
     CHECK(f.transport.calls() == 0);
 }
 

@@ -19,7 +19,10 @@ using test::scripted;
 
 namespace {
 
-request question() { return request{.model = "primary-model", .messages = {user("hi")}}; }
+request question()
+{
+    return request{.model = "primary-model", .messages = {user("hi")}};
+}
 
 // Runs io in small real-time steps until `done()`; false if the bound passes first.
 template <class Done>
@@ -44,7 +47,10 @@ struct model_routes {
     bool available(std::size_t i, time_point) const { return up[i]; }
     void prepare(std::size_t i, request& r) const { r.model = models[i]; }
     void succeeded(std::size_t i, time_point) { log->write("succeeded " + models[i]); }
-    void failed(std::size_t i, const error& e, time_point) { log->write("failed " + models[i] + ": " + e.code.message()); }
+    void failed(std::size_t i, const error& e, time_point)
+    {
+        log->write("failed " + models[i] + ": " + e.code.message());
+    }
     std::string_view name(std::size_t i) const { return models[i]; }
 };
 static_assert(fallback_policy<model_routes>);
@@ -112,7 +118,8 @@ TEST_CASE("cancelling during a retry wait ends the call at once with errc::cance
 
     asio::cancellation_signal signal;
     std::optional<result<response>> got;
-    ai.complete(question(), asio::bind_cancellation_slot(signal.slot(), [&](result<response> r) { got.emplace(std::move(r)); }));
+    ai.complete(question(),
+                asio::bind_cancellation_slot(signal.slot(), [&](result<response> r) { got.emplace(std::move(r)); }));
     REQUIRE(run_until(io, [&] { return log->entries().size() == 1; }));
     signal.emit(asio::cancellation_type::terminal);
     REQUIRE(run_until(io, [&] { return got.has_value(); }));
@@ -138,8 +145,9 @@ TEST_CASE("a user-written fallback policy moves a failed call to the next route"
     REQUIRE(seen.size() == 2);
     CHECK(seen[0].model == "primary-model");
     CHECK(seen[1].model == "backup-model");
-    CHECK(log->entries() == std::vector<std::string>{"failed primary-model: " + std::error_code(errc::provider_unavailable).message(),
-                                                     "succeeded backup-model"});
+    CHECK(log->entries() ==
+          std::vector<std::string>{"failed primary-model: " + std::error_code(errc::provider_unavailable).message(),
+                                   "succeeded backup-model"});
 }
 
 TEST_CASE("an unavailable route is skipped without being tried", "[client][fallback]")

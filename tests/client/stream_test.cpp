@@ -182,7 +182,8 @@ TEST_CASE("cancelling a pending next() closes the upstream and charges what stre
 
     asio::cancellation_signal signal;
     std::optional<result<std::optional<chunk>>> got;
-    s.next(asio::bind_cancellation_slot(signal.slot(), [&](result<std::optional<chunk>> r) { got.emplace(std::move(r)); }));
+    s.next(asio::bind_cancellation_slot(signal.slot(),
+                                        [&](result<std::optional<chunk>> r) { got.emplace(std::move(r)); }));
     f.io.restart();
     f.io.run_for(20ms);
     CHECK_FALSE(got); // the upstream hangs

@@ -8,9 +8,9 @@
 using namespace llm;
 
 namespace {
-constexpr errc every_code[] = {errc::rate_limited,       errc::budget_exceeded, errc::timeout,
-                               errc::cancelled,          errc::provider_unavailable, errc::bad_request,
-                               errc::unauthorized,       errc::malformed_response,   errc::invalid_configuration,
+constexpr errc every_code[] = {errc::rate_limited,  errc::budget_exceeded,      errc::timeout,
+                               errc::cancelled,     errc::provider_unavailable, errc::bad_request,
+                               errc::unauthorized,  errc::malformed_response,   errc::invalid_configuration,
                                errc::internal_error};
 } // namespace
 

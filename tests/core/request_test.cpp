@@ -1,13 +1,16 @@
 // The vocabulary: messages, requests, validation.
 #include <llm/core/validate.hpp>
+#include <llm/core/usage.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <cmath>
 
 using namespace llm;
 
 TEST_CASE("message helpers build each role", "[core][request]")
 {
-    CHECK(system("be brief").role == role::system);
+    CHECK(llm::system("be brief").role == role::system);
     CHECK(user("hi").text == "hi");
     auto call = tool_call{.id = "c1", .name = "weather", .arguments = R"({"city":"Oslo"})"};
     auto a = assistant("", {call});
@@ -23,7 +26,7 @@ TEST_CASE("message helpers build each role", "[core][request]")
 TEST_CASE("a well-formed request passes validation", "[core][request]")
 {
     request r{.model = "m",
-              .messages = {system("be brief"), user("weather?"),
+              .messages = {llm::system("be brief"), user("weather?"),
                            assistant("", {tool_call{.id = "c1", .name = "weather", .arguments = "{}"}}),
                            tool("c1", "sunny")},
               .max_tokens = 100,

@@ -183,7 +183,7 @@ public:
             using result_type = result<std::optional<chunk>>;
             if (cancelled_)
                 return post(executor_, std::forward<Handler>(handler),
-                                    result_type{error{errc::cancelled, "scripted transport: stream cancelled"}});
+                            result_type{error{errc::cancelled, "scripted transport: stream cancelled"}});
             if (!script_) {
                 script_ = as_stream(take(*state_, request_));
                 // The request is "sent" now; keep nothing more of it.
@@ -283,7 +283,8 @@ private:
         if (auto* script = std::get_if<stream_script>(&s))
             return std::move(*script);
         if (auto* answer = std::get_if<response>(&s))
-            return {.chunks = {chunk{.text = answer->text, .finish_reason = answer->finish_reason, .usage = answer->usage}}};
+            return {.chunks = {
+                        chunk{.text = answer->text, .finish_reason = answer->finish_reason, .usage = answer->usage}}};
         if (auto* failure = std::get_if<error>(&s))
             return {.then_fail = std::move(*failure)};
         return {.then_hang = true};

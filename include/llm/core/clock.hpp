@@ -17,9 +17,12 @@ using time_point = std::chrono::system_clock::time_point;
 // A clock type usable by llm::client: static now() in wall-clock time, like the std clocks,
 // because Asio's basic_waitable_timer calls Clock::now() without an object.
 template <class C>
-concept clock = requires {
+concept clock = requires
+{
     typename C::duration;
-    { C::now() } -> std::same_as<time_point>;
+    {
+        C::now()
+        } -> std::same_as<time_point>;
 };
 
 // The default: real time.

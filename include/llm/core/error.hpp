@@ -111,16 +111,17 @@ inline std::error_code make_error_code(errc e) noexcept
 // A failure with everything a caller needs to decide what to do next.
 // Never holds secrets: API keys and authorization headers stay out of messages.
 struct error {
-    std::error_code code;                                // llm::errc, or a transport's own code
-    std::string message;                                 // provider's or library's explanation
-    int http_status = 0;                                 // 0 when no HTTP answer was received
-    std::string provider_type;                           // e.g. "overloaded_error", "rate_limit_error"
+    std::error_code code;                                 // llm::errc, or a transport's own code
+    std::string message;                                  // provider's or library's explanation
+    int http_status = 0;                                  // 0 when no HTTP answer was received
+    std::string provider_type;                            // e.g. "overloaded_error", "rate_limit_error"
     std::optional<std::chrono::milliseconds> retry_after; // when the provider or a policy says to retry
 
     error() = default;
     error(errc e) : code(make_error_code(e)) {} // NOLINT(google-explicit-constructor): `return errc::x;` reads best
     error(errc e, std::string msg) : code(make_error_code(e)), message(std::move(msg)) {}
-    error(std::error_code ec, std::string msg = {}) : code(ec), message(std::move(msg)) {} // NOLINT(google-explicit-constructor)
+    error(std::error_code ec, std::string msg = {})
+        : code(ec), message(std::move(msg)) {} // NOLINT(google-explicit-constructor)
 
     // The code's own advice, followed by the details, e.g.
     // "rate limited: wait for retry_after, then send again (HTTP 429: Too many requests)".
@@ -145,7 +146,10 @@ struct error {
 
 // Outcome's hooks, found by ADL: they let llm::result<T> treat llm::error as an error code,
 // and throw std::system_error from .value() on a failed result.
-inline std::error_code make_error_code(const error& e) noexcept { return e.code; }
+inline std::error_code make_error_code(const error& e) noexcept
+{
+    return e.code;
+}
 
 [[noreturn]] inline void outcome_throw_as_system_error_with_payload(const error& e)
 {
@@ -155,4 +159,5 @@ inline std::error_code make_error_code(const error& e) noexcept { return e.code;
 } // namespace llm
 
 template <>
-struct std::is_error_code_enum<llm::errc> : std::true_type {};
+struct std::is_error_code_enum<llm::errc> : std::true_type {
+};

@@ -17,12 +17,18 @@ enum class finish_reason {
 constexpr std::string_view to_string(finish_reason r) noexcept
 {
     switch (r) {
-    case finish_reason::stop: return "stop";
-    case finish_reason::length: return "length";
-    case finish_reason::tool_calls: return "tool_calls";
-    case finish_reason::content_filter: return "content_filter";
-    case finish_reason::error: return "error";
-    case finish_reason::other: return "other";
+    case finish_reason::stop:
+        return "stop";
+    case finish_reason::length:
+        return "length";
+    case finish_reason::tool_calls:
+        return "tool_calls";
+    case finish_reason::content_filter:
+        return "content_filter";
+    case finish_reason::error:
+        return "error";
+    case finish_reason::other:
+        return "other";
     }
     return "other";
 }

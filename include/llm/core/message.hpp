@@ -36,8 +36,14 @@ struct message {
     friend bool operator==(const message&, const message&) = default;
 };
 
-inline message system(std::string text) { return {role::system, std::move(text), {}, {}}; }
-inline message user(std::string text) { return {role::user, std::move(text), {}, {}}; }
+inline message system(std::string text)
+{
+    return {role::system, std::move(text), {}, {}};
+}
+inline message user(std::string text)
+{
+    return {role::user, std::move(text), {}, {}};
+}
 inline message assistant(std::string text, std::vector<tool_call> calls = {})
 {
     return {role::assistant, std::move(text), std::move(calls), {}};

@@ -21,14 +21,14 @@ struct tool_definition {
 };
 
 struct request {
-    std::string model;              // e.g. "claude-sonnet-4-6"; a fallback route may replace it
-    std::vector<message> messages;  // system turns first, then the conversation
+    std::string model;             // e.g. "claude-sonnet-4-6"; a fallback route may replace it
+    std::vector<message> messages; // system turns first, then the conversation
     std::optional<std::uint32_t> max_tokens;
     std::optional<double> temperature;
     std::optional<double> top_p;
-    std::vector<std::string> stop;  // stop sequences
+    std::vector<std::string> stop; // stop sequences
     std::vector<tool_definition> tools;
-    llm::identity identity;         // who pays: keys rate limits, budgets and cost reports
+    llm::identity identity; // who pays: keys rate limits, budgets and cost reports
 
     friend bool operator==(const request&, const request&) = default;
 };

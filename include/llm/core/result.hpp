@@ -16,6 +16,9 @@ using result = BOOST_OUTCOME_V2_NAMESPACE::std_result<T, error>;
 using BOOST_OUTCOME_V2_NAMESPACE::success;
 
 // Shorthand for `return llm::fail(errc::bad_request, "messages is empty");`.
-inline auto fail(errc code, std::string message = {}) { return BOOST_OUTCOME_V2_NAMESPACE::failure(error{code, std::move(message)}); }
+inline auto fail(errc code, std::string message = {})
+{
+    return BOOST_OUTCOME_V2_NAMESPACE::failure(error{code, std::move(message)});
+}
 
 } // namespace llm

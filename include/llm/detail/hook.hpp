@@ -13,7 +13,8 @@
 namespace llm::detail {
 
 template <class T>
-struct is_awaitable : std::false_type {};
+struct is_awaitable : std::false_type {
+};
 template <class T, class Executor>
 struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type {
     using value_type = T;

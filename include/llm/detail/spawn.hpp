@@ -53,7 +53,8 @@ template <template <class, class> class Associator, class Handler, class T, clas
 struct asio::associator<Associator, llm::detail::result_handler<Handler, T>, DefaultCandidate> {
     using type = typename Associator<Handler, DefaultCandidate>::type;
 
-    static type get(const llm::detail::result_handler<Handler, T>& h, const DefaultCandidate& c = DefaultCandidate()) noexcept
+    static type get(const llm::detail::result_handler<Handler, T>& h,
+                    const DefaultCandidate& c = DefaultCandidate()) noexcept
     {
         return Associator<Handler, DefaultCandidate>::get(h.handler, c);
     }

@@ -19,10 +19,17 @@ namespace llm {
 //   release(reservation, now)      gives everything back (cache hit, failed call)
 // Each hook may return its value directly or as asio::awaitable<...>.
 template <class B>
-concept budget_policy = requires(B& b, request& r, typename B::reservation res, const usage& used, time_point now) {
-    { b.reserve(r, now) } -> detail::hook_returning<result<typename B::reservation>>;
-    { b.commit(std::move(res), used, now) } -> detail::hook_returning<void>;
-    { b.release(std::move(res), now) } -> detail::hook_returning<void>;
+concept budget_policy = requires(B& b, request& r, typename B::reservation res, const usage& used, time_point now)
+{
+    {
+        b.reserve(r, now)
+        } -> detail::hook_returning<result<typename B::reservation>>;
+    {
+        b.commit(std::move(res), used, now)
+        } -> detail::hook_returning<void>;
+    {
+        b.release(std::move(res), now)
+        } -> detail::hook_returning<void>;
 };
 
 } // namespace llm

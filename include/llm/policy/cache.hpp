@@ -15,9 +15,14 @@ namespace llm {
 
 // Each hook may return its value directly or as asio::awaitable<...>.
 template <class C>
-concept cache_policy = requires(C& c, const request& r, const response& answer, time_point now) {
-    { c.lookup(r, now) } -> detail::hook_returning<std::optional<response>>;
-    { c.store(r, answer, now) } -> detail::hook_returning<void>;
+concept cache_policy = requires(C& c, const request& r, const response& answer, time_point now)
+{
+    {
+        c.lookup(r, now)
+        } -> detail::hook_returning<std::optional<response>>;
+    {
+        c.store(r, answer, now)
+        } -> detail::hook_returning<void>;
 };
 
 } // namespace llm

@@ -21,13 +21,20 @@ namespace llm {
 //   name(i)             shown in response::route and to observers
 // Called concurrently by concurrent calls: a policy with state must protect it.
 template <class F>
-concept fallback_policy = requires(F& f, std::size_t i, request& r, const error& e, time_point now) {
-    { f.size() } -> std::convertible_to<std::size_t>;
-    { f.available(i, now) } -> std::convertible_to<bool>;
+concept fallback_policy = requires(F& f, std::size_t i, request& r, const error& e, time_point now)
+{
+    {
+        f.size()
+        } -> std::convertible_to<std::size_t>;
+    {
+        f.available(i, now)
+        } -> std::convertible_to<bool>;
     f.prepare(i, r);
     f.succeeded(i, now);
     f.failed(i, e, now);
-    { f.name(i) } -> std::convertible_to<std::string_view>;
+    {
+        f.name(i)
+        } -> std::convertible_to<std::string_view>;
 };
 
 } // namespace llm

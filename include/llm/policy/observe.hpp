@@ -35,22 +35,38 @@ enum class stage {
 constexpr std::string_view to_string(stage s) noexcept
 {
     switch (s) {
-    case stage::started: return "started";
-    case stage::rate_limited: return "rate_limited";
-    case stage::admitted: return "admitted";
-    case stage::budget_refused: return "budget_refused";
-    case stage::reserved: return "reserved";
-    case stage::cache_hit: return "cache_hit";
-    case stage::cache_miss: return "cache_miss";
-    case stage::route_skipped: return "route_skipped";
-    case stage::attempt: return "attempt";
-    case stage::attempt_failed: return "attempt_failed";
-    case stage::retry_wait: return "retry_wait";
-    case stage::route_failed: return "route_failed";
-    case stage::committed: return "committed";
-    case stage::released: return "released";
-    case stage::cached: return "cached";
-    case stage::finished: return "finished";
+    case stage::started:
+        return "started";
+    case stage::rate_limited:
+        return "rate_limited";
+    case stage::admitted:
+        return "admitted";
+    case stage::budget_refused:
+        return "budget_refused";
+    case stage::reserved:
+        return "reserved";
+    case stage::cache_hit:
+        return "cache_hit";
+    case stage::cache_miss:
+        return "cache_miss";
+    case stage::route_skipped:
+        return "route_skipped";
+    case stage::attempt:
+        return "attempt";
+    case stage::attempt_failed:
+        return "attempt_failed";
+    case stage::retry_wait:
+        return "retry_wait";
+    case stage::route_failed:
+        return "route_failed";
+    case stage::committed:
+        return "committed";
+    case stage::released:
+        return "released";
+    case stage::cached:
+        return "cached";
+    case stage::finished:
+        return "finished";
     }
     return "unknown";
 }
@@ -60,12 +76,12 @@ struct event {
     observe::stage stage = stage::started;
     const llm::request* request = nullptr; // the call's request, as the pipeline holds it
     bool streaming = false;
-    std::size_t route = 0;                 // route index, for route and attempt stages
+    std::size_t route = 0; // route index, for route and attempt stages
     std::string_view route_name;
-    unsigned attempt = 0;                  // 1-based, for attempt stages
-    const llm::error* error = nullptr;     // for refusals and failures
-    const llm::usage* used = nullptr;      // for committed and finished
-    std::chrono::nanoseconds delay{};      // retry_wait: the wait; finished: the call's latency
+    unsigned attempt = 0;              // 1-based, for attempt stages
+    const llm::error* error = nullptr; // for refusals and failures
+    const llm::usage* used = nullptr;  // for committed and finished
+    std::chrono::nanoseconds delay{};  // retry_wait: the wait; finished: the call's latency
 };
 
 } // namespace llm::observe
@@ -74,7 +90,10 @@ namespace llm {
 
 // on_event is called on the call's executor, possibly from many threads at once.
 template <class O>
-concept observer = requires(O& o, const observe::event& e) { o.on_event(e); };
+concept observer = requires(O& o, const observe::event& e)
+{
+    o.on_event(e);
+};
 
 } // namespace llm
 

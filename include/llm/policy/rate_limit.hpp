@@ -13,8 +13,11 @@ namespace llm {
 // acquire admits the call, or fails with errc::rate_limited and error::retry_after set.
 // It may return its result directly or as asio::awaitable<result<void>>.
 template <class L>
-concept rate_limit_policy = requires(L& l, const request& r, time_point now) {
-    { l.acquire(r, now) } -> detail::hook_returning<result<void>>;
+concept rate_limit_policy = requires(L& l, const request& r, time_point now)
+{
+    {
+        l.acquire(r, now)
+        } -> detail::hook_returning<result<void>>;
 };
 
 } // namespace llm

@@ -13,7 +13,7 @@ namespace llm::retry {
 
 // What the policy knows about the attempt that just failed.
 struct attempt {
-    unsigned number = 1;               // 1 for the first try
+    unsigned number = 1;                // 1 for the first try
     std::chrono::nanoseconds elapsed{}; // since the first try on this route began
 };
 
@@ -24,8 +24,11 @@ namespace llm {
 // next_delay returns how long to wait before the next attempt, or nullopt to give up.
 // Called concurrently by concurrent calls: a policy with state must protect it.
 template <class R>
-concept retry_policy = requires(R& r, const retry::attempt& a, const error& e) {
-    { r.next_delay(a, e) } -> std::same_as<std::optional<std::chrono::milliseconds>>;
+concept retry_policy = requires(R& r, const retry::attempt& a, const error& e)
+{
+    {
+        r.next_delay(a, e)
+        } -> std::same_as<std::optional<std::chrono::milliseconds>>;
 };
 
 } // namespace llm

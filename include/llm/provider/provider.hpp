@@ -14,9 +14,14 @@
 namespace llm {
 
 template <class P>
-concept provider_policy = requires(const P& p, const request& r, const http::response& answer) {
-    { p.encode(r) } -> std::same_as<result<http::request>>;
-    { p.decode(answer) } -> std::same_as<result<response>>;
+concept provider_policy = requires(const P& p, const request& r, const http::response& answer)
+{
+    {
+        p.encode(r)
+        } -> std::same_as<result<http::request>>;
+    {
+        p.decode(answer)
+        } -> std::same_as<result<response>>;
 };
 
 } // namespace llm

@@ -23,10 +23,17 @@ namespace llm {
 // Each may return its result directly or as asio::awaitable<...> (Redis).
 template <class S>
 concept store_backend = requires(S& s, std::string_view key, std::string_view value, std::int64_t delta,
-                         std::chrono::milliseconds ttl, time_point now) {
-    { s.add(key, delta, ttl, now) } -> detail::hook_returning<result<std::int64_t>>;
-    { s.get(key, now) } -> detail::hook_returning<result<std::optional<std::string>>>;
-    { s.put(key, value, ttl, now) } -> detail::hook_returning<result<void>>;
+                                 std::chrono::milliseconds ttl, time_point now)
+{
+    {
+        s.add(key, delta, ttl, now)
+        } -> detail::hook_returning<result<std::int64_t>>;
+    {
+        s.get(key, now)
+        } -> detail::hook_returning<result<std::optional<std::string>>>;
+    {
+        s.put(key, value, ttl, now)
+        } -> detail::hook_returning<result<void>>;
 };
 
 } // namespace llm
@@ -35,7 +42,8 @@ namespace llm::store {
 
 // Keeps nothing: every counter reads as just the delta added, every key as absent.
 struct none {
-    static result<std::int64_t> add(std::string_view, std::int64_t delta, std::chrono::milliseconds, time_point) noexcept
+    static result<std::int64_t> add(std::string_view, std::int64_t delta, std::chrono::milliseconds,
+                                    time_point) noexcept
     {
         return delta;
     }

@@ -14,8 +14,8 @@
 #include <llm/detail/handler_archetype.hpp>
 #include <llm/http/message.hpp>
 
-#include <asio/post.hpp>           // post
-#include <asio/async_result.hpp>   // async_initiate
+#include <asio/async_result.hpp>    // async_initiate
+#include <asio/post.hpp>            // post
 #include <asio/system_executor.hpp> // system_executor
 
 #include <concepts> // convertible_to
@@ -30,7 +30,8 @@ namespace llm {
 //                         and the upstream request is closed so no further tokens are generated
 // Destroying an upstream also aborts it.
 template <class U>
-concept upstream = requires(U& u) {
+concept upstream = requires(U& u)
+{
     u.async_next(detail::handler_archetype<result<std::optional<chunk>>>{});
     u.cancel();
 };
@@ -42,19 +43,27 @@ concept upstream = requires(U& u) {
 // Operations honour per-operation cancellation and complete through the handler's executor,
 // never inside the initiating call.
 template <class T>
-concept model_transport = requires(T& t, const request& r) {
+concept model_transport = requires(T& t, const request& r)
+{
     typename T::executor_type;
-    { t.get_executor() } -> std::convertible_to<typename T::executor_type>;
+    {
+        t.get_executor()
+        } -> std::convertible_to<typename T::executor_type>;
     t.async_complete(r, detail::handler_archetype<result<response>>{});
-    { t.open(r) } -> upstream;
+    {
+        t.open(r)
+        } -> upstream;
 };
 
 // async_send(request, handler) completes with void(result<http::response>) and reads the
 // request only before it returns.
 template <class T>
-concept http_transport = requires(T& t, const http::request& r) {
+concept http_transport = requires(T& t, const http::request& r)
+{
     typename T::executor_type;
-    { t.get_executor() } -> std::convertible_to<typename T::executor_type>;
+    {
+        t.get_executor()
+        } -> std::convertible_to<typename T::executor_type>;
     t.async_send(r, detail::handler_archetype<result<http::response>>{});
 };
 
