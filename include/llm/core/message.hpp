@@ -40,6 +40,12 @@ inline message system(std::string text)
 {
     return {role::system, std::move(text), {}, {}};
 }
+// Same signature as the C library's ::system on purpose: after `using namespace llm`, an
+// unqualified system("...") is ambiguous, a compile error, instead of running a shell command.
+inline message system(const char* text)
+{
+    return system(std::string(text));
+}
 inline message user(std::string text)
 {
     return {role::user, std::move(text), {}, {}};
