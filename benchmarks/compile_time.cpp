@@ -16,7 +16,9 @@ struct tiny_transport {
     template <class Handler>
     void async_complete(const llm::request&, Handler&& h)
     {
-        asio::post(*io, [h = std::forward<Handler>(h)]() mutable { std::move(h)(llm::result<llm::response>{llm::response{}}); });
+        asio::post(*io, [h = std::forward<Handler>(h)]() mutable {
+            std::move(h)(llm::result<llm::response>{llm::response{}});
+        });
     }
     struct upstream {
         asio::io_context* io;
@@ -43,7 +45,8 @@ int compile_time_probe()
     asio::io_context io;
     llm::client<tiny_transport, no_op_observer> ai{tiny_transport{&io}};
     int answered = 0;
-    ai.complete(llm::request{.messages = {llm::user("hi")}}, [&](llm::result<llm::response> r) { answered += r.has_value(); });
+    ai.complete(llm::request{.messages = {llm::user("hi")}},
+                [&](llm::result<llm::response> r) { answered += r.has_value(); });
     auto s = ai.stream(llm::request{.messages = {llm::user("hi")}});
     s.next([&](llm::result<std::optional<llm::chunk>> c) { answered += c.has_value(); });
     io.run();

@@ -199,7 +199,7 @@ private:
         std::optional<reservation> reserved;
         std::size_t route = 0; // the route that answered
         steady::time_point started = steady::now();
-        std::atomic<bool> abandoned = false; // a stream's cancel(), possibly from another thread
+        std::atomic<bool> abandoned = false; // set by a stream's cancel() while a next() is pending
     };
 
     void emit(const call& c, observe::event e)
@@ -321,7 +321,7 @@ private:
                 fallback_.prepare(route, *rewritten);
             }
             const request& routed = rewritten ? *rewritten : c.request;
-            const auto route_started = steady::now();
+            const auto route_started = clock_type::now(); // retry budgets count on the client's clock
             for (unsigned number = 1;; ++number) {
                 emit(c, {.stage = observe::stage::attempt, .route = route, .route_name = name, .attempt = number});
                 outcome answer = co_await try_once(routed);
@@ -339,7 +339,7 @@ private:
                 if (failure == errc::cancelled || co_await cancelled(c))
                     co_return error{errc::cancelled, failure.message};
                 if constexpr (has_retry) {
-                    const retry::attempt done{.number = number, .elapsed = steady::now() - route_started};
+                    const retry::attempt done{.number = number, .elapsed = clock_type::now() - route_started};
                     if (auto delay = retry_.next_delay(done, failure)) {
                         emit(c, {.stage = observe::stage::retry_wait,
                                  .route = route,

@@ -64,7 +64,8 @@ public:
     }
 
     // Stops the stream now: the upstream request is closed and a pending next() completes with
-    // errc::cancelled. Safe to call at any time, more than once.
+    // errc::cancelled. Safe to call at any time and more than once, from the client's executor
+    // (like every member of a stream; a stream is not meant to be shared between threads).
     void cancel()
     {
         if (client_ && state_)

@@ -9,6 +9,7 @@
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/experimental/deferred.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
 #include <catch2/catch.hpp>
@@ -282,4 +283,22 @@ TEST_CASE("tool call pieces are assembled by index into the cached answer", "[cl
     REQUIRE(cached.tool_calls.size() == 1);
     CHECK(cached.tool_calls[0] == tool_call{.id = "c1", .name = "weather", .arguments = R"({"city":"Oslo"})"});
     CHECK(cached.finish_reason == finish_reason::tool_calls);
+}
+
+TEST_CASE("stream().next() works with deferred, sending nothing until started", "[client][stream][tokens]")
+{
+    fixture f;
+    f.transport.then(story());
+    auto s = f.ai.stream(question());
+    auto op = s.next(asio::experimental::deferred);
+    f.io.run_for(20ms);
+    CHECK(f.transport.calls() == 0);
+
+    std::optional<result<std::optional<chunk>>> got;
+    std::move(op)([&](result<std::optional<chunk>> r) { got.emplace(std::move(r)); });
+    f.io.restart();
+    f.io.run_for(test::test_bound);
+    REQUIRE(got);
+    REQUIRE(*got);
+    CHECK(got->value()->text == "Once");
 }

@@ -1,6 +1,6 @@
 // The vocabulary: messages, requests, validation.
-#include <llm/core/validate.hpp>
 #include <llm/core/usage.hpp>
+#include <llm/core/validate.hpp>
 
 #include <catch2/catch.hpp>
 

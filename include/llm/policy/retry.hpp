@@ -14,7 +14,7 @@ namespace llm::retry {
 // What the policy knows about the attempt that just failed.
 struct attempt {
     unsigned number = 1;                // 1 for the first try
-    std::chrono::nanoseconds elapsed{}; // since the first try on this route began
+    std::chrono::nanoseconds elapsed{}; // since the first try on this route, on the client's clock
 };
 
 } // namespace llm::retry
