@@ -30,6 +30,15 @@ request question()
 using bare_client = client<scripted>;
 using layered_client = client<scripted, test::recording_observer>;
 
+template <class Client>
+Client make(scripted& transport)
+{
+    if constexpr (std::is_same_v<Client, bare_client>)
+        return Client{transport};
+    else
+        return Client{transport, test::recording_observer{std::make_shared<test::journal>()}};
+}
+
 } // namespace
 
 TEMPLATE_TEST_CASE("complete() with a callback calls it once, after the initiating call returns", "[client][tokens]",
@@ -38,12 +47,7 @@ TEMPLATE_TEST_CASE("complete() with a callback calls it once, after the initiati
     asio::io_context io;
     scripted transport{io.get_executor()};
     transport.then_answer("hello");
-    TestType ai = [&] {
-        if constexpr (std::is_same_v<TestType, bare_client>)
-            return TestType{transport};
-        else
-            return TestType{transport, test::recording_observer{std::make_shared<test::journal>()}};
-    }();
+    auto ai = make<TestType>(transport);
 
     int calls = 0;
     std::string text;
@@ -64,12 +68,7 @@ TEMPLATE_TEST_CASE("complete() with use_future delivers the result to another th
     asio::thread_pool pool(1);
     scripted transport{pool.get_executor()};
     transport.then_answer("from the pool");
-    TestType ai = [&] {
-        if constexpr (std::is_same_v<TestType, bare_client>)
-            return TestType{transport};
-        else
-            return TestType{transport, test::recording_observer{std::make_shared<test::journal>()}};
-    }();
+    auto ai = make<TestType>(transport);
 
     std::future<result<response>> answer = ai.complete(question(), asio::use_future);
     REQUIRE(answer.wait_for(test::test_bound) == std::future_status::ready);
@@ -84,7 +83,7 @@ TEST_CASE("complete() with use_awaitable is awaited in a coroutine", "[client][t
     asio::io_context io;
     scripted transport{io.get_executor()};
     transport.then_answer("awaited");
-    layered_client ai{transport, test::recording_observer{std::make_shared<test::journal>()}};
+    auto ai = make<layered_client>(transport);
 
     auto r = test::run(io, ai.complete(question(), asio::use_awaitable));
     REQUIRE(r);
@@ -97,7 +96,7 @@ TEST_CASE("complete() with deferred sends nothing until the deferred operation i
     asio::io_context io;
     scripted transport{io.get_executor()};
     transport.then_answer("later");
-    layered_client ai{transport, test::recording_observer{std::make_shared<test::journal>()}};
+    auto ai = make<layered_client>(transport);
 
     auto op = ai.complete(question(), asio::experimental::deferred);
     io.run_for(20ms);
@@ -119,12 +118,7 @@ TEMPLATE_TEST_CASE("a cancellation signal aborts a call in flight with errc::can
     asio::io_context io;
     scripted transport{io.get_executor()};
     transport.then(test::hang{});
-    TestType ai = [&] {
-        if constexpr (std::is_same_v<TestType, bare_client>)
-            return TestType{transport};
-        else
-            return TestType{transport, test::recording_observer{std::make_shared<test::journal>()}};
-    }();
+    auto ai = make<TestType>(transport);
 
     asio::cancellation_signal signal;
     std::optional<result<response>> got;
