@@ -2,6 +2,8 @@
 // The codec that writes and parses them on a socket lives beside this header.
 #pragma once
 
+#include <llm/http/syntax.hpp>
+
 #include <string>      // values
 #include <string_view> // find
 #include <utility>     // std::pair
@@ -19,21 +21,9 @@ struct headers {
     const std::string* find(std::string_view name) const noexcept
     {
         for (const auto& [n, v] : fields)
-            if (equal_ignoring_case(n, name))
+            if (syntax::equal_ignoring_case(n, name))
                 return &v;
         return nullptr;
-    }
-
-    static bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept
-    {
-        if (a.size() != b.size())
-            return false;
-        for (std::size_t i = 0; i < a.size(); ++i) {
-            auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-            if (lower(a[i]) != lower(b[i]))
-                return false;
-        }
-        return true;
     }
 };
 

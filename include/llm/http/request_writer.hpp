@@ -1,0 +1,59 @@
+// Writes an http::request as HTTP/1.1 bytes, straight into the caller's buffer.
+// Refuses, before writing anything, a method, target, header name or value that could forge
+// other headers or requests (CR, LF, NUL, controls): header injection is an error, not a risk.
+#pragma once
+
+#include <llm/http/error.hpp>
+#include <llm/http/message.hpp>
+#include <llm/http/syntax.hpp>
+#include <llm/http/url.hpp>
+
+#include <string>       // out
+#include <system_error> // error_code
+
+namespace llm::http {
+
+// Appends the request to `out`: request line, Host (unless given), the headers in order,
+// Content-Length (unless given, and for any body or a method that carries one), a blank line,
+// the body. On error `out` is left as it was.
+inline std::error_code write_request(const request& r, const url& target, std::string& out)
+{
+    const auto invalid = make_error_code(errc::invalid_request);
+    if (!syntax::is_token(r.method))
+        return invalid;
+    bool has_host = false, has_length = false;
+    for (const auto& [name, value] : r.headers.fields) {
+        if (!syntax::is_token(name) || !syntax::is_field_value(value))
+            return invalid;
+        has_host = has_host || syntax::equal_ignoring_case(name, "host");
+        has_length = has_length || syntax::equal_ignoring_case(name, "content-length") ||
+                     syntax::equal_ignoring_case(name, "transfer-encoding");
+    }
+    for (char ch : target.target)
+        if (const auto c = static_cast<unsigned char>(ch); c <= 0x20 || c == 0x7F)
+            return invalid;
+
+    out.reserve(out.size() + r.body.size() + 256);
+    out.append(r.method).append(" ").append(target.target).append(" HTTP/1.1\r\n");
+    if (!has_host)
+        out.append("Host: ").append(target.authority()).append("\r\n");
+    for (const auto& [name, value] : r.headers.fields)
+        out.append(name).append(": ").append(value).append("\r\n");
+    const bool sends_body = !r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
+    if (!has_length && sends_body)
+        out.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+    out.append("\r\n").append(r.body);
+    return {};
+}
+
+// The same, taking the target from r.url.
+inline std::error_code write_request(const request& r, std::string& out)
+{
+    std::error_code ec;
+    auto target = parse_url(r.url, ec);
+    if (!target)
+        return ec;
+    return write_request(r, *target, out);
+}
+
+} // namespace llm::http
