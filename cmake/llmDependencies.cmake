@@ -14,6 +14,7 @@ endmacro()
 
 llm_find_dependency(Threads)
 llm_find_dependency(Boost 1.81 CONFIG)
+llm_find_dependency(OpenSSL 3)
 
 # Standalone Asio ships no CMake package: find its headers and wrap them in a target.
 if(NOT TARGET llm::asio)

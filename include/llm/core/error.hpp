@@ -38,6 +38,9 @@ enum class errc {
     // A policy or the library itself failed unexpectedly (an exception escaped a policy).
     // This is a bug: report it with the message.
     internal_error,
+    // The server's TLS certificate could not be verified (wrong host name, unknown authority,
+    // expired). Retrying will not help: check the URL and the CA configuration.
+    tls_verification_failed,
 };
 
 namespace detail {
@@ -68,6 +71,9 @@ public:
             return "invalid configuration: fix the client or policy settings";
         case errc::internal_error:
             return "internal error in llm or one of its policies: please report it";
+        case errc::tls_verification_failed:
+            return "the server's TLS certificate could not be verified: check the URL's host name and the CA "
+                   "configuration";
         }
         return "unknown llm error";
     }

@@ -1,0 +1,203 @@
+// One connection to a server, plain TCP or TLS over it, and the pool that keeps connections
+// open between requests, one queue per scheme/host/port.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace llm::transport::detail {
+
+class connection {
+public:
+    connection(const asio::any_io_executor& ex, asio::ssl::context& tls_context, bool tls)
+        : stream_(ex, tls_context), tls_(tls)
+    {
+    }
+
+    using executor_type = asio::any_io_executor;
+    executor_type get_executor() noexcept { return socket().get_executor(); }
+
+    asio::ssl::stream<asio::ip::tcp::socket>& tls_stream() noexcept { return stream_; }
+    asio::ip::tcp::socket& socket() noexcept { return stream_.next_layer(); }
+    bool tls() const noexcept { return tls_; }
+
+    template <class Buffers, class Token>
+    auto async_write_some(const Buffers& buffers, Token&& token)
+    {
+        if (tls_)
+            return stream_.async_write_some(buffers, std::forward<Token>(token));
+        return socket().async_write_some(buffers, std::forward<Token>(token));
+    }
+
+    template <class Buffers, class Token>
+    auto async_read_some(const Buffers& buffers, Token&& token)
+    {
+        if (tls_)
+            return stream_.async_read_some(buffers, std::forward<Token>(token));
+        return socket().async_read_some(buffers, std::forward<Token>(token));
+    }
+
+    // Closing the socket aborts every pending operation on it at once.
+    void close() noexcept
+    {
+        std::error_code ignored;
+        socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        socket().close(ignored);
+    }
+
+    // A pooled connection the server has closed (or sent unexpected bytes on) must not be
+    // reused: a non-blocking peek tells without consuming anything.
+    bool looks_alive() noexcept
+    {
+        if (!socket().is_open())
+            return false;
+        std::error_code ec;
+        socket().non_blocking(true, ec);
+        char byte = 0;
+        socket().receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
+        std::error_code restore;
+        socket().non_blocking(false, restore);
+        return ec == asio::error::would_block || ec == asio::error::try_again;
+    }
+
+    std::chrono::steady_clock::time_point idle_since{};
+
+private:
+    asio::ssl::stream<asio::ip::tcp::socket> stream_;
+    bool tls_;
+};
+
+// Connections per host: at most `limit` open at once (in use or idle); requests beyond it wait
+// in arrival order. Safe to use from many threads.
+class pool {
+public:
+    pool(std::size_t limit, std::chrono::milliseconds idle_expiry) : limit_(limit), idle_expiry_(idle_expiry) {}
+
+    // What acquire() hands out: a live pooled connection, or the right to open a new one
+    // (conn == nullptr). Either way the caller owns one of the host's slots until release().
+    struct lease {
+        std::unique_ptr<connection> conn;
+    };
+
+    // A request waiting for a slot.
+    struct waiter {
+        explicit waiter(const asio::any_io_executor& ex) : wake(ex, asio::steady_timer::time_point::max()) {}
+        asio::steady_timer wake; // cancelled (on its own executor) when the slot is granted
+        bool granted = false;
+        lease given;
+    };
+
+    // Takes a slot now if one is free; otherwise queues `w` and returns false: the caller waits
+    // on w->wake and then checks w->granted.
+    bool try_acquire(const std::string& key, lease& out, const std::shared_ptr<waiter>& w)
+    {
+        std::lock_guard lock(mutex_);
+        auto& host = hosts_[key];
+        if (take_idle(host, out))
+            return true;
+        if (host.open < limit_) {
+            ++host.open;
+            return true;
+        }
+        host.waiters.push_back(w);
+        return false;
+    }
+
+    // After a wait ends: true, with the slot, if it was granted. A caller that was cancelled
+    // instead leaves the queue, and gives back a slot granted at the same moment.
+    bool claim(const std::string& key, const std::shared_ptr<waiter>& w, bool cancelled, lease& out)
+    {
+        std::unique_lock lock(mutex_);
+        auto& host = hosts_[key];
+        std::erase(host.waiters, w);
+        if (!w->granted)
+            return false;
+        w->granted = false;
+        if (!cancelled) {
+            out = std::move(w->given);
+            return true;
+        }
+        auto conn = std::move(w->given.conn);
+        const bool reusable = conn != nullptr;
+        lock.unlock();
+        release(key, std::move(conn), reusable);
+        return false;
+    }
+
+    // Gives the slot back: with a connection that may be reused, or without (closed).
+    void release(const std::string& key, std::unique_ptr<connection> conn, bool reusable)
+    {
+        std::shared_ptr<waiter> next;
+        {
+            std::lock_guard lock(mutex_);
+            auto& host = hosts_[key];
+            if (!reusable && conn) {
+                conn->close();
+                conn.reset();
+            }
+            if (!conn)
+                --host.open;
+            if (!host.waiters.empty()) {
+                next = host.waiters.front();
+                host.waiters.pop_front();
+                if (!conn)
+                    ++host.open; // the waiter opens a new connection in this slot
+                next->given.conn = std::move(conn);
+                next->granted = true;
+            } else if (conn) {
+                conn->idle_since = std::chrono::steady_clock::now();
+                host.idle.push_back(std::move(conn));
+            }
+        }
+        if (next) // wake it on its own executor: timers are not shared between threads
+            asio::post(next->wake.get_executor(), [next] { next->wake.cancel(); });
+    }
+
+    // For tests and metrics.
+    std::size_t idle_count(const std::string& key)
+    {
+        std::lock_guard lock(mutex_);
+        return hosts_[key].idle.size();
+    }
+
+private:
+    struct host_state {
+        std::size_t open = 0; // slots taken: connections in use or idle, and connects in progress
+        std::deque<std::unique_ptr<connection>> idle;
+        std::deque<std::shared_ptr<waiter>> waiters;
+    };
+
+    // The most recently used live connection, closing expired or dead ones on the way.
+    bool take_idle(host_state& host, lease& out)
+    {
+        const auto now = std::chrono::steady_clock::now();
+        while (!host.idle.empty()) {
+            auto conn = std::move(host.idle.back());
+            host.idle.pop_back();
+            if (now - conn->idle_since < idle_expiry_ && conn->looks_alive()) {
+                out.conn = std::move(conn);
+                return true;
+            }
+            conn->close();
+            --host.open;
+        }
+        return false;
+    }
+
+    std::mutex mutex_;
+    std::size_t limit_;
+    std::chrono::milliseconds idle_expiry_;
+    std::map<std::string, host_state, std::less<>> hosts_;
+};
+
+} // namespace llm::transport::detail

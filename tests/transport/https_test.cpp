@@ -1,0 +1,412 @@
+// llm::transport::https against a real loopback server: real sockets, real TLS, every test
+// bounded in time.
+#include <llm/transport/https.hpp>
+
+#include <support/loopback_server.hpp>
+#include <support/printers.hpp>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/io_context.hpp>
+#include <asio/thread_pool.hpp>
+#include <catch2/catch.hpp>
+
+#include <future>
+
+using namespace llm;
+using namespace std::chrono_literals;
+using test::loopback_server;
+namespace act = test::server_action;
+
+namespace {
+
+// Short deadlines: tests of timeouts must not wait long, and no test may hang.
+transport::https_options quick()
+{
+    transport::https_options o;
+    o.connect_timeout = 2s;
+    o.tls_timeout = 2s;
+    o.first_byte_timeout = 2s;
+    o.idle_timeout = 2s;
+    o.total_timeout = 8s;
+    return o;
+}
+
+http::request get(std::string url)
+{
+    return http::request{.method = "GET", .url = std::move(url)};
+}
+
+result<http::response> send(transport::https& wire, asio::io_context& io, const http::request& r)
+{
+    std::optional<result<http::response>> got;
+    wire.async_send(r, [&](result<http::response> answer) { got.emplace(std::move(answer)); });
+    io.restart();
+    io.run_for(10s);
+    REQUIRE(got);
+    return std::move(*got);
+}
+
+} // namespace
+
+TEST_CASE("a request goes out with Host and Content-Length, and the response comes back whole", "[transport][https]")
+{
+    loopback_server server;
+    server.then(test::answer(200, R"({"ok":true})", "Content-Type: application/json\r\n"));
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    http::request post{.url = server.url("/v1/chat"), .body = R"({"q":1})"};
+    post.headers.add("Content-Type", "application/json");
+    auto r = send(wire, io, post);
+
+    REQUIRE(r);
+    CHECK(r.value().status == 200);
+    CHECK(r.value().body == R"({"ok":true})");
+    CHECK(*r.value().headers.find("content-type") == "application/json");
+    auto seen = server.received();
+    REQUIRE(seen.size() == 1);
+    CHECK_THAT(seen[0].head, Catch::StartsWith("POST /v1/chat HTTP/1.1\r\nHost: 127.0.0.1:"));
+    CHECK_THAT(seen[0].head, Catch::Contains("Content-Length: 7\r\n"));
+    CHECK(seen[0].body == R"({"q":1})");
+}
+
+TEST_CASE("keep-alive connections are reused from the pool", "[transport][https][pool]")
+{
+    loopback_server server;
+    server.otherwise(test::answer(200, "same"));
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    for (int i = 0; i < 3; ++i)
+        REQUIRE(send(wire, io, get(server.url())));
+    CHECK(server.connections_accepted() == 1);
+    CHECK(wire.idle_connections(server.url()) == 1);
+}
+
+TEST_CASE("Connection: close is honoured: the next request opens a new connection", "[transport][https][pool]")
+{
+    loopback_server server;
+    server.otherwise(test::answer(200, "bye", "Connection: close\r\n"));
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    REQUIRE(send(wire, io, get(server.url())));
+    REQUIRE(send(wire, io, get(server.url())));
+    CHECK(server.connections_accepted() == 2);
+}
+
+TEST_CASE("a pooled connection the server closed while idle is not used again", "[transport][https][pool]")
+{
+    loopback_server server;
+    auto answer_then_close = test::answer(200, "first");
+    answer_then_close.push_back(act::wait{20ms});
+    answer_then_close.push_back(act::close{});
+    server.then(answer_then_close).then(test::answer(200, "second"));
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    REQUIRE(send(wire, io, get(server.url())));
+    std::this_thread::sleep_for(100ms); // let the server's close arrive
+    auto second = send(wire, io, get(server.url()));
+    REQUIRE(second);
+    CHECK(second.value().body == "second");
+    CHECK(server.connections_accepted() == 2);
+}
+
+TEST_CASE("a request that fails on a reused connection before any answer is sent again on a fresh one",
+          "[transport][https][pool]")
+{
+    loopback_server server;
+    // The server reads the second request on the kept connection, then closes without answering:
+    // the race where a server times out an idle connection just as the client sends on it.
+    server.then(test::answer(200, "first")).then({act::close{}}).then(test::answer(200, "retried"));
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    REQUIRE(send(wire, io, get(server.url())));
+    auto second = send(wire, io, get(server.url()));
+    REQUIRE(second);
+    CHECK(second.value().body == "retried");
+    CHECK(server.received().size() == 3);
+    CHECK(server.connections_accepted() == 2);
+}
+
+TEST_CASE("connection refused and DNS failure are provider_unavailable, naming the host", "[transport][https][errors]")
+{
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    std::uint16_t closed_port;
+    {
+        loopback_server gone;
+        closed_port = gone.port();
+    }
+    auto refused = send(wire, io, get("http://127.0.0.1:" + std::to_string(closed_port) + "/"));
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error() == errc::provider_unavailable);
+    CHECK_THAT(refused.error().message, Catch::Contains("could not connect to 127.0.0.1"));
+
+    auto unknown = send(wire, io, get("http://no-such-host.invalid/"));
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error() == errc::provider_unavailable);
+    CHECK_THAT(unknown.error().message, Catch::Contains("could not resolve no-such-host.invalid"));
+}
+
+TEST_CASE("resets and truncated bodies are failures, never partial successes", "[transport][https][errors]")
+{
+    loopback_server server;
+    server.then({act::reset{}})
+        .then({act::send{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"}, act::reset{}})
+        .then({act::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"}, act::close{}});
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    for (const char* what : {"reset before headers", "reset mid-body", "truncated chunked body"}) {
+        INFO(what);
+        auto r = send(wire, io, get(server.url()));
+        REQUIRE_FALSE(r);
+        CHECK(r.error() == errc::provider_unavailable);
+    }
+}
+
+TEST_CASE("a server that never answers trips the first-byte timeout", "[transport][https][timeout]")
+{
+    loopback_server server;
+    server.then({act::stall{}});
+    asio::io_context io;
+    auto options = quick();
+    options.first_byte_timeout = 150ms;
+    transport::https wire(io.get_executor(), options);
+
+    auto r = send(wire, io, get(server.url()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::timeout);
+    CHECK_THAT(r.error().message, Catch::Contains("first byte"));
+}
+
+TEST_CASE("a stream that stalls mid-body trips the idle timeout", "[transport][https][timeout]")
+{
+    loopback_server server;
+    server.then({act::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + test::chunk_of("data: 1\n\n")},
+                 act::stall{}});
+    asio::io_context io;
+    auto options = quick();
+    options.idle_timeout = 150ms;
+    transport::https wire(io.get_executor(), options);
+
+    auto r = send(wire, io, get(server.url()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::timeout);
+    CHECK_THAT(r.error().message, Catch::Contains("idle stream"));
+}
+
+TEST_CASE("the total deadline bounds a response that keeps dripping", "[transport][https][timeout]")
+{
+    loopback_server server;
+    server.then({act::send{"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"}, act::drip{std::string(1000, 'x'), 5ms}});
+    asio::io_context io;
+    auto options = quick();
+    options.total_timeout = 200ms;
+    transport::https wire(io.get_executor(), options);
+
+    auto r = send(wire, io, get(server.url()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::timeout);
+    CHECK_THAT(r.error().message, Catch::Contains("total timeout"));
+}
+
+TEST_CASE("a slow drip within the idle limit succeeds", "[transport][https][timeout]")
+{
+    loopback_server server;
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n";
+    server.then({act::drip{head + "abcdefghijklmnopqrst", 2ms}});
+    asio::io_context io;
+    auto options = quick();
+    options.idle_timeout = 500ms;
+    transport::https wire(io.get_executor(), options);
+
+    auto r = send(wire, io, get(server.url()));
+    REQUIRE(r);
+    CHECK(r.value().body == "abcdefghijklmnopqrst");
+}
+
+TEST_CASE("oversized headers, oversized bodies and invalid status lines are malformed responses",
+          "[transport][https][errors]")
+{
+    loopback_server server;
+    server.then({act::send{"HTTP/1.1 200 OK\r\nX-Big: " + std::string(2000, 'x') + "\r\n\r\n"}})
+        .then(test::answer(200, std::string(2000, 'y')))
+        .then({act::send{"SPDY/9 200 OK\r\n\r\n"}});
+    asio::io_context io;
+    auto options = quick();
+    options.limits.header_bytes = 1024;
+    options.limits.body_bytes = 1024;
+    transport::https wire(io.get_executor(), options);
+
+    for (const char* expected : {"header_bytes", "body_bytes", "status line"}) {
+        auto r = send(wire, io, get(server.url()));
+        REQUIRE_FALSE(r);
+        CHECK(r.error() == errc::malformed_response);
+        CHECK_THAT(r.error().message, Catch::Contains(expected));
+    }
+}
+
+TEST_CASE("header injection is refused before anything is sent, and errors never show header values",
+          "[transport][https][errors]")
+{
+    loopback_server server;
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    auto injected = get(server.url());
+    injected.headers.add("Authorization", "Bearer sk-live-secret\r\nX-Evil: 1");
+    auto r = send(wire, io, injected);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::bad_request);
+    CHECK(r.error().describe().find("sk-live-secret") == std::string::npos);
+    CHECK(server.connections_accepted() == 0);
+
+    auto unreachable = get("http://no-such-host.invalid/");
+    unreachable.headers.add("Authorization", "Bearer sk-live-secret");
+    auto failed = send(wire, io, unreachable);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().describe().find("sk-live-secret") == std::string::npos);
+}
+
+TEST_CASE("TLS: a certificate from the configured CA is accepted", "[transport][https][tls]")
+{
+    loopback_server server(test::tls_certificate::localhost);
+    server.then(test::answer(200, "secure"));
+    asio::io_context io;
+    auto options = quick();
+    options.ca_file = test::test_certificates::get().ca_file.string();
+    transport::https wire(io.get_executor(), options);
+
+    auto by_address = send(wire, io, get(server.url()));
+    REQUIRE(by_address);
+    CHECK(by_address.value().body == "secure");
+
+    server.then(test::answer(200, "by name"));
+    auto by_name = send(wire, io, get("https://localhost:" + std::to_string(server.port()) + "/"));
+    REQUIRE(by_name);
+    CHECK(by_name.value().body == "by name");
+}
+
+TEST_CASE("TLS: a wrong host name or an untrusted certificate is refused by default", "[transport][https][tls]")
+{
+    asio::io_context io;
+    auto options = quick();
+    options.ca_file = test::test_certificates::get().ca_file.string();
+    transport::https wire(io.get_executor(), options);
+
+    loopback_server wrong_host(test::tls_certificate::wrong_host);
+    auto r1 = send(wire, io, get(wrong_host.url()));
+    REQUIRE_FALSE(r1);
+    CHECK(r1.error() == errc::tls_verification_failed);
+    CHECK(wrong_host.received().empty());
+
+    loopback_server untrusted(test::tls_certificate::untrusted);
+    auto r2 = send(wire, io, get(untrusted.url()));
+    REQUIRE_FALSE(r2);
+    CHECK(r2.error() == errc::tls_verification_failed);
+
+    // The system store does not know the test CA either.
+    transport::https system_store(io.get_executor(), quick());
+    loopback_server trusted_by_us(test::tls_certificate::localhost);
+    auto r3 = send(system_store, io, get(trusted_by_us.url()));
+    REQUIRE_FALSE(r3);
+    CHECK(r3.error() == errc::tls_verification_failed);
+}
+
+TEST_CASE("a CA file that cannot be loaded is a configuration error on every request", "[transport][https][tls]")
+{
+    asio::io_context io;
+    auto options = quick();
+    options.ca_file = "/nonexistent/ca.pem";
+    transport::https wire(io.get_executor(), options);
+    REQUIRE(wire.configuration_error());
+    auto r = send(wire, io, get("https://127.0.0.1:1/"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::invalid_configuration);
+    CHECK_THAT(r.error().message, Catch::Contains("/nonexistent/ca.pem"));
+}
+
+TEST_CASE("cancelling mid-stream closes the connection at once", "[transport][https][cancel]")
+{
+    loopback_server server;
+    server.then({act::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + test::chunk_of("data: 1\n\n")},
+                 act::stall{}});
+    asio::io_context io;
+    transport::https wire(io.get_executor(), quick());
+
+    asio::cancellation_signal signal;
+    std::optional<result<http::response>> got;
+    wire.async_send(get(server.url()), asio::bind_cancellation_slot(signal.slot(), [&](result<http::response> r) {
+                        got.emplace(std::move(r));
+                    }));
+    // Run until the server has sent its first chunk and is stalling.
+    const auto bound = std::chrono::steady_clock::now() + 5s;
+    while (server.received().empty() && std::chrono::steady_clock::now() < bound)
+        io.run_for(5ms);
+    io.run_for(50ms);
+    REQUIRE_FALSE(got);
+
+    const auto cancelled_at = std::chrono::steady_clock::now();
+    signal.emit(asio::cancellation_type::terminal);
+    io.restart();
+    io.run_for(5s);
+    REQUIRE(got);
+    REQUIRE_FALSE(*got);
+    CHECK(got->error() == errc::cancelled);
+
+    const auto close_bound = std::chrono::steady_clock::now() + 2s;
+    while (server.connections_closed_by_client() == 0 && std::chrono::steady_clock::now() < close_bound)
+        std::this_thread::sleep_for(1ms);
+    REQUIRE(server.connections_closed_by_client() == 1);
+    CHECK(server.last_client_close() - cancelled_at < 50ms);
+    CHECK(wire.idle_connections(server.url()) == 0);
+}
+
+TEST_CASE("requests beyond the per-host limit wait for a connection, and all complete", "[transport][https][pool]")
+{
+    loopback_server server;
+    server.otherwise({act::wait{5ms}, act::send{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}});
+    asio::io_context io;
+    auto options = quick();
+    options.max_connections_per_host = 2;
+    transport::https wire(io.get_executor(), options);
+
+    int ok = 0;
+    for (int i = 0; i < 10; ++i)
+        wire.async_send(get(server.url()), [&](result<http::response> r) { ok += r.has_value(); });
+    io.run_for(10s);
+    CHECK(ok == 10);
+    CHECK(server.connections_accepted() <= 2);
+}
+
+TEST_CASE("1,000 concurrent requests from 2 threads share one transport with a small pool", "[transport][https][pool]")
+{
+    loopback_server server;
+    server.otherwise(test::answer(200, "pong"));
+    asio::thread_pool threads(2);
+    auto options = quick();
+    options.max_connections_per_host = 8;
+    options.total_timeout = 60s;
+    transport::https wire(threads.get_executor(), options);
+
+    constexpr int total = 1000;
+    std::atomic<int> ok{0}, done{0};
+    std::promise<void> all;
+    for (int i = 0; i < total; ++i)
+        wire.async_send(get(server.url()), [&](result<http::response> r) {
+            if (r && r.value().body == "pong")
+                ++ok;
+            if (++done == total)
+                all.set_value();
+        });
+    REQUIRE(all.get_future().wait_for(60s) == std::future_status::ready);
+    threads.join();
+    CHECK(ok == total);
+    CHECK(server.connections_accepted() <= 8);
+}
