@@ -239,6 +239,8 @@ private:
             auto [ec, n] = co_await asio::async_write(stream, asio::buffer(s->bytes),
                                                       asio::experimental::as_tuple(asio::use_awaitable));
             (void)n;
+            if (ec)
+                client_closed(); // a write fails when the client has gone
             co_return !ec;
         }
         if (auto* w = std::get_if<wait>(&a)) {
@@ -253,8 +255,10 @@ private:
                 auto [ec, n] = co_await asio::async_write(stream, asio::buffer(&c, 1),
                                                           asio::experimental::as_tuple(asio::use_awaitable));
                 (void)n;
-                if (ec)
+                if (ec) {
+                    client_closed();
                     co_return false;
+                }
             }
             co_return true;
         }

@@ -71,9 +71,16 @@ public:
     template <class Handler>
     void async_send(const http::request& r, Handler&& handler)
     {
-        llm::detail::spawn<http::response>(asio::make_strand(state_->executor), exchange(state_, r),
-                                           std::forward<Handler>(handler));
+        auto x = std::make_shared<exchange>(state_, r);
+        auto strand = x->strand;
+        llm::detail::spawn<http::response>(strand, send_whole(std::move(x)), std::forward<Handler>(handler));
     }
+
+    class response_stream;
+
+    // Prepares a request whose response is read as it arrives; nothing is sent before the
+    // stream's first async_read_head. Reads the request only before returning.
+    response_stream open(const http::request& r);
 
     // Idle pooled connections to the URL's scheme/host/port (for tests and metrics).
     std::size_t idle_connections(std::string_view url) const
@@ -159,6 +166,9 @@ private:
             });
         }
 
+        // Between reads of a stream the caller may take its time: no deadline runs.
+        void pause() { timer.cancel(); }
+
         void disarm()
         {
             abort = nullptr;
@@ -186,56 +196,198 @@ private:
         co_return cs.cancelled() != asio::cancellation_type::none;
     }
 
-    static asio::awaitable<std::optional<result<http::response>>> exchange(std::shared_ptr<state> st, http::request r)
-    {
-        co_await asio::this_coro::throw_if_cancelled(false);
-        if (st->config_error)
-            co_return *st->config_error;
-        std::error_code ec;
-        const auto target = http::parse_url(r.url, ec);
-        if (!target)
-            co_return error{errc::bad_request, ec.message()};
-        std::string wire;
-        if (auto bad = http::write_request(r, *target, wire))
-            co_return error{errc::bad_request, bad.message()};
-        const auto key = key_of(*target);
-        const auto ex = co_await asio::this_coro::executor;
-        auto dog = std::make_shared<watchdog>(ex, std::chrono::steady_clock::now() + st->options.total_timeout);
-        dog->self_ref = dog;
+    // One request and its response on one connection: what async_send and response_stream
+    // both drive. Lives on one strand; destroyed mid-way, it closes its connection.
+    struct exchange {
+        exchange(std::shared_ptr<state> shared, const http::request& r)
+            : st(std::move(shared)), strand(asio::make_strand(st->executor)), parser(st->options.limits)
+        {
+            if (st->config_error) {
+                setup_error = *st->config_error;
+                return;
+            }
+            std::error_code ec;
+            auto parsed = http::parse_url(r.url, ec);
+            if (!parsed) {
+                setup_error = error{errc::bad_request, ec.message()};
+                return;
+            }
+            target = std::move(*parsed);
+            if (auto bad = http::write_request(r, target, wire))
+                setup_error = error{errc::bad_request, bad.message()};
+            key = key_of(target);
+        }
+        exchange(const exchange&) = delete;
+        exchange& operator=(const exchange&) = delete;
+        ~exchange() { release(false); }
 
+        // Gives the connection back to the pool (or closes it) once.
+        void release(bool reusable)
+        {
+            if (dog)
+                dog->disarm();
+            if (holds_slot) {
+                holds_slot = false;
+                st->pool.release(key, std::move(conn), reusable);
+            }
+        }
+
+        // What the parser hands over: the head once, then body pieces until they are taken.
+        struct sink_type {
+            http::response head;
+            bool head_done = false;
+            std::string pending;
+            void on_headers(int status, const http::headers& h)
+            {
+                head.status = status;
+                head.headers = h;
+                head_done = true;
+            }
+            void on_body(std::string_view piece) { pending.append(piece); }
+        };
+
+        std::shared_ptr<state> st;
+        asio::strand<executor_type> strand;
+        std::optional<error> setup_error; // from the request itself, reported by the first operation
+        http::url target;
+        std::string wire;
+        std::string key;
+        std::shared_ptr<watchdog> dog;
+        std::unique_ptr<detail::connection> conn;
+        bool holds_slot = false;
+        bool started = false;
+        std::optional<error> failure; // how the body ended, if it failed: every later read says it again
+        bool busy = false;            // a stream operation is running
+        bool cancelled = false;       // the stream was cancelled
+        http::response_parser parser;
+        sink_type sink;
+        std::array<char, 16 * 1024> buffer{};
+    };
+
+    // Sends the request and reads up to the end of the response head.
+    static asio::awaitable<result<void>> start(exchange& x)
+    {
+        x.started = true;
+        if (x.setup_error)
+            co_return *x.setup_error;
+        x.dog = std::make_shared<watchdog>(x.strand, std::chrono::steady_clock::now() + x.st->options.total_timeout);
+        x.dog->self_ref = x.dog;
         // A reused connection may have been closed by the server in the instant before we used it;
         // if nothing of the answer arrived, the request is sent once more on a fresh connection.
         for (int attempt = 0; attempt < 2; ++attempt) {
-            auto lease = co_await acquire(*st, key);
+            auto lease = co_await acquire(*x.st, x.key);
             if (!lease)
                 co_return std::move(lease).error();
-            auto conn = std::move(lease.value().conn);
-            const bool reused = conn != nullptr;
-            if (!conn) {
-                auto fresh = co_await connect(*st, *target, *dog);
+            x.holds_slot = true;
+            x.conn = std::move(lease.value().conn);
+            const bool reused = x.conn != nullptr;
+            if (!reused) {
+                auto fresh = co_await connect(*x.st, x.target, *x.dog);
                 if (!fresh) {
-                    st->pool.release(key, nullptr, false);
-                    dog->disarm();
+                    x.release(false);
                     co_return std::move(fresh).error();
                 }
-                conn = std::move(fresh).value();
+                x.conn = std::move(fresh).value();
             }
-            http::response_parser parser(st->options.limits);
-            http::buffered_response sink;
-            auto outcome = co_await round_trip(*st, *conn, wire, parser, sink, *dog);
-            if (!outcome && reused && !parser.started() && !dog->fired && !co_await cancelled()) {
-                st->pool.release(key, std::move(conn), false);
-                continue;
-            }
-            dog->disarm();
-            const bool reusable = outcome && parser.keep_alive();
-            st->pool.release(key, std::move(conn), reusable);
-            if (!outcome)
-                co_return std::move(outcome).error();
-            co_return std::move(sink.response);
+            x.parser = http::response_parser(x.st->options.limits);
+            x.sink = {};
+            auto sent = co_await send_request(x);
+            while (sent && !x.sink.head_done)
+                sent = co_await read_more(x);
+            if (sent)
+                co_return success();
+            const bool retry = reused && !x.parser.started() && !x.dog->fired && !co_await cancelled();
+            x.release(false);
+            if (!retry)
+                co_return std::move(sent).error();
         }
-        dog->disarm();
         co_return error{errc::provider_unavailable, "the server closed the connection twice before answering"};
+    }
+
+    static asio::awaitable<result<void>> send_request(exchange& x)
+    {
+        auto& conn = *x.conn;
+        x.dog->arm(phase::first_byte, x.st->options.first_byte_timeout, [&conn] { conn.close(); });
+        auto [ec, n] =
+            co_await asio::async_write(conn, asio::buffer(x.wire), asio::experimental::as_tuple(asio::use_awaitable));
+        (void)n;
+        if (ec)
+            co_return failure(*x.dog, ec, "sending the request failed");
+        co_return success();
+    }
+
+    // One read from the connection into the parser, under the current phase's deadline: the
+    // first byte's until the answer starts, the idle gap's after.
+    static asio::awaitable<result<void>> read_more(exchange& x)
+    {
+        auto& conn = *x.conn;
+        if (x.parser.started())
+            x.dog->arm(phase::idle, x.st->options.idle_timeout, [&conn] { conn.close(); });
+        else if (x.dog->current != phase::first_byte)
+            x.dog->arm(phase::first_byte, x.st->options.first_byte_timeout, [&conn] { conn.close(); });
+        auto [ec, n] =
+            co_await conn.async_read_some(asio::buffer(x.buffer), asio::experimental::as_tuple(asio::use_awaitable));
+        x.dog->pause();
+        if (n > 0) {
+            std::error_code parse_ec;
+            x.parser.put(std::string_view(x.buffer.data(), n), x.sink, parse_ec);
+            if (parse_ec)
+                co_return error{errc::malformed_response, parse_ec.message()};
+            if (x.parser.done())
+                co_return success();
+        }
+        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+            std::error_code end_ec;
+            x.parser.finish(x.sink, end_ec);
+            if (!end_ec)
+                co_return success();
+            if (!x.parser.started())
+                co_return error{errc::provider_unavailable, "the server closed the connection without answering"};
+            co_return error{errc::provider_unavailable, end_ec.message()};
+        }
+        if (ec)
+            co_return failure(*x.dog, ec, "reading the response failed");
+        co_return success();
+    }
+
+    // The next piece of the body as it arrives; nullopt at its end, when the connection goes
+    // back to the pool.
+    static asio::awaitable<result<std::optional<std::string>>> next_piece(exchange& x)
+    {
+        if (x.failure)
+            co_return *x.failure;
+        while (x.sink.pending.empty() && !x.parser.done()) {
+            auto more = co_await read_more(x);
+            if (!more) {
+                x.release(false);
+                x.failure = more.error();
+                co_return std::move(more).error();
+            }
+        }
+        if (x.parser.done())
+            x.release(x.parser.keep_alive());
+        if (x.sink.pending.empty())
+            co_return std::optional<std::string>{};
+        co_return std::optional<std::string>{std::exchange(x.sink.pending, {})};
+    }
+
+    static asio::awaitable<std::optional<result<http::response>>> send_whole(std::shared_ptr<exchange> x)
+    {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        auto head = co_await start(*x);
+        if (!head) {
+            x->release(false);
+            co_return std::move(head).error();
+        }
+        http::response whole = std::move(x->sink.head);
+        while (true) {
+            auto piece = co_await next_piece(*x);
+            if (!piece)
+                co_return std::move(piece).error();
+            if (!piece.value())
+                co_return whole;
+            whole.body += *piece.value();
+        }
     }
 
     // Waits for one of the host's connection slots.
@@ -298,47 +450,6 @@ private:
         co_return conn;
     }
 
-    // Writes the request and reads the response through the parser.
-    template <class Sink>
-    static asio::awaitable<result<void>> round_trip(state& st, detail::connection& conn, const std::string& wire,
-                                                    http::response_parser& parser, Sink& sink, watchdog& dog)
-    {
-        dog.arm(phase::first_byte, st.options.first_byte_timeout, [&conn] { conn.close(); });
-        auto [write_ec, written] =
-            co_await asio::async_write(conn, asio::buffer(wire), asio::experimental::as_tuple(asio::use_awaitable));
-        (void)written;
-        if (write_ec)
-            co_return failure(dog, write_ec, "sending the request failed");
-        std::array<char, 16 * 1024> buffer;
-        while (!parser.done()) {
-            auto [read_ec, n] =
-                co_await conn.async_read_some(asio::buffer(buffer), asio::experimental::as_tuple(asio::use_awaitable));
-            if (n > 0) {
-                std::error_code parse_ec;
-                parser.put(std::string_view(buffer.data(), n), sink, parse_ec);
-                if (parse_ec)
-                    co_return error{errc::malformed_response, parse_ec.message()};
-                if (parser.done())
-                    break;
-                dog.arm(phase::idle, st.options.idle_timeout, [&conn] { conn.close(); });
-            }
-            if (read_ec == asio::error::eof || read_ec == asio::ssl::error::stream_truncated) {
-                std::error_code end_ec;
-                parser.finish(sink, end_ec);
-                if (end_ec) {
-                    if (!parser.started())
-                        co_return error{errc::provider_unavailable,
-                                        "the server closed the connection without answering"};
-                    co_return error{errc::provider_unavailable, end_ec.message()};
-                }
-                break;
-            }
-            if (read_ec)
-                co_return failure(dog, read_ec, "reading the response failed");
-        }
-        co_return success();
-    }
-
     // An I/O failure, named by what caused it: our deadline, the caller's cancellation, or the network.
     static error failure(const watchdog& dog, std::error_code ec, const std::string& doing)
     {
@@ -351,6 +462,111 @@ private:
 
     std::shared_ptr<state> state_;
 };
+
+// A response read as it arrives: first its head, then its body piece by piece. Not for use
+// from several threads at once; cancel() and the destructor may be called from anywhere.
+class https::response_stream {
+public:
+    response_stream(response_stream&&) noexcept = default;
+    response_stream& operator=(response_stream&& other) noexcept
+    {
+        if (this != &other) {
+            cancel();
+            x_ = std::move(other.x_);
+        }
+        return *this;
+    }
+    ~response_stream() { cancel(); }
+
+    // Sends the request and reads the response's status and headers.
+    //
+    // @par Completion Signature
+    //   void(llm::result<llm::http::response>), the body empty: read it with async_read_some.
+    // @par Per-Operation Cancellation
+    //   terminal: the connection is closed at once and the handler receives errc::cancelled.
+    template <class Handler>
+    void async_read_head(Handler&& handler)
+    {
+        auto strand = x_->strand;
+        llm::detail::spawn<http::response>(strand, read_head(x_), std::forward<Handler>(handler));
+    }
+
+    // The next piece of the body, as it arrives; nullopt at the end, when the connection goes
+    // back to the pool.
+    //
+    // @par Completion Signature
+    //   void(llm::result<std::optional<std::string>>)
+    // @par Per-Operation Cancellation
+    //   terminal: the connection is closed at once and the handler receives errc::cancelled.
+    template <class Handler>
+    void async_read_some(Handler&& handler)
+    {
+        auto strand = x_->strand;
+        llm::detail::spawn<std::optional<std::string>>(strand, read_piece(x_), std::forward<Handler>(handler));
+    }
+
+    // Closes the connection now: the server sees the request abandoned. A pending read
+    // completes with errc::cancelled; later ones too.
+    void cancel()
+    {
+        if (!x_)
+            return;
+        asio::post(x_->strand, [x = x_] {
+            x->cancelled = true;
+            if (x->conn)
+                x->conn->close();
+            if (!x->busy)
+                x->release(false);
+        });
+    }
+
+private:
+    friend class https;
+    explicit response_stream(std::shared_ptr<exchange> x) : x_(std::move(x)) {}
+
+    // Marks the exchange busy while an operation runs, so cancel() leaves the clean-up to it.
+    struct busy_scope {
+        exchange& x;
+        explicit busy_scope(exchange& e) : x(e) { x.busy = true; }
+        ~busy_scope() { x.busy = false; }
+    };
+
+    static asio::awaitable<std::optional<result<http::response>>> read_head(std::shared_ptr<exchange> x)
+    {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        busy_scope busy(*x);
+        if (x->cancelled || x->started)
+            co_return error{x->cancelled ? errc::cancelled : errc::bad_request,
+                            x->cancelled ? "the response stream was cancelled" : "async_read_head called twice"};
+        auto head = co_await start(*x);
+        if (!head) {
+            x->release(false);
+            x->failure = head.error();
+            co_return std::move(head).error();
+        }
+        co_return x->sink.head;
+    }
+
+    static asio::awaitable<std::optional<result<std::optional<std::string>>>> read_piece(std::shared_ptr<exchange> x)
+    {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        busy_scope busy(*x);
+        if (x->cancelled)
+            co_return error{errc::cancelled, "the response stream was cancelled"};
+        if (x->failure)
+            co_return *x->failure;
+        if (!x->started || !x->sink.head_done)
+            co_return error{errc::bad_request, "async_read_some before a successful async_read_head"};
+        co_return co_await next_piece(*x);
+    }
+
+    std::shared_ptr<exchange> x_;
+};
+
+inline https::response_stream https::open(const http::request& r)
+{
+    return response_stream(std::make_shared<exchange>(state_, r));
+}
 
 static_assert(http_transport<https>);
 
