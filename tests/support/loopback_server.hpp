@@ -46,10 +46,13 @@ struct drip { // each byte on its own, `gap` apart
 struct close {}; // orderly close (FIN)
 struct reset {}; // abortive close (RST)
 struct stall {}; // send nothing more; wait until the client closes
+struct tunnel {  // act as a CONNECT proxy: answer 200, then pipe bytes to 127.0.0.1:port both ways
+    std::uint16_t port;
+};
 } // namespace server_action
 
 using action = std::variant<server_action::send, server_action::wait, server_action::drip, server_action::close,
-                            server_action::reset, server_action::stall>;
+                            server_action::reset, server_action::stall, server_action::tunnel>;
 using script = std::vector<action>;
 
 // Common answers.
@@ -262,6 +265,11 @@ private:
             }
             co_return true;
         }
+        if (auto* t = std::get_if<tunnel>(&a)) {
+            if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>)
+                co_await pipe(stream, t->port);
+            co_return false;
+        }
         auto& socket = lowest_layer(stream);
         std::error_code ignored;
         if (std::holds_alternative<close>(a)) {
@@ -280,6 +288,37 @@ private:
             sink.clear();
         client_closed();
         co_return false;
+    }
+
+    asio::awaitable<void> pipe(asio::ip::tcp::socket& client, std::uint16_t port)
+    {
+        auto upstream = std::make_shared<asio::ip::tcp::socket>(io_);
+        auto [ec] = co_await upstream->async_connect({asio::ip::make_address_v4("127.0.0.1"), port},
+                                                     asio::experimental::as_tuple(asio::use_awaitable));
+        if (ec)
+            co_return;
+        const std::string established = "HTTP/1.1 200 Connection established\r\n\r\n";
+        co_await asio::async_write(client, asio::buffer(established),
+                                   asio::experimental::as_tuple(asio::use_awaitable));
+        auto downstream = std::make_shared<asio::ip::tcp::socket>(std::move(client));
+        auto copy = [](std::shared_ptr<asio::ip::tcp::socket> from,
+                       std::shared_ptr<asio::ip::tcp::socket> to) -> asio::awaitable<void> {
+            char data[4096];
+            while (true) {
+                auto [read_ec, n] = co_await from->async_read_some(asio::buffer(data),
+                                                                   asio::experimental::as_tuple(asio::use_awaitable));
+                if (n > 0)
+                    co_await asio::async_write(*to, asio::buffer(data, n),
+                                               asio::experimental::as_tuple(asio::use_awaitable));
+                if (read_ec) {
+                    std::error_code ignored;
+                    to->shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+                    co_return;
+                }
+            }
+        };
+        asio::co_spawn(io_, copy(upstream, downstream), asio::detached);
+        co_await copy(downstream, upstream);
     }
 
     static asio::ip::tcp::socket& lowest_layer(asio::ip::tcp::socket& s) { return s; }

@@ -16,8 +16,13 @@ namespace llm::http {
 // Appends the request to `out`: request line, Host (unless given), the headers in order,
 // Content-Length (unless given, and for any body or a method that carries one), a blank line,
 // the body. On error `out` is left as it was.
-inline std::error_code write_request(const request& r, const url& target, std::string& out)
+// `request_target` replaces the URL's path and query on the request line: a forward proxy
+// takes the absolute URL there.
+inline std::error_code write_request(const request& r, const url& target, std::string& out,
+                                     std::string_view request_target = {})
 {
+    if (request_target.empty())
+        request_target = target.target;
     const auto invalid = make_error_code(errc::invalid_request);
     if (!syntax::is_token(r.method))
         return invalid;
@@ -29,12 +34,12 @@ inline std::error_code write_request(const request& r, const url& target, std::s
         has_length = has_length || syntax::equal_ignoring_case(name, "content-length") ||
                      syntax::equal_ignoring_case(name, "transfer-encoding");
     }
-    for (char ch : target.target)
+    for (char ch : request_target)
         if (const auto c = static_cast<unsigned char>(ch); c <= 0x20 || c == 0x7F)
             return invalid;
 
     out.reserve(out.size() + r.body.size() + 256);
-    out.append(r.method).append(" ").append(target.target).append(" HTTP/1.1\r\n");
+    out.append(r.method).append(" ").append(request_target).append(" HTTP/1.1\r\n");
     if (!has_host)
         out.append("Host: ").append(target.authority()).append("\r\n");
     for (const auto& [name, value] : r.headers.fields)

@@ -21,13 +21,12 @@ struct url {
     bool tls() const noexcept { return scheme == "https"; }
 
     // Host header value: the host, bracketed if IPv6, with the port unless it is the default.
-    std::string authority() const
-    {
-        std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-        if (port != (tls() ? 443 : 80))
-            out += ":" + std::to_string(port);
-        return out;
-    }
+    std::string authority() const { return port == (tls() ? 443 : 80) ? bracketed_host() : host_and_port(); }
+
+    // host:port, always with the port (a CONNECT request's target).
+    std::string host_and_port() const { return bracketed_host() + ":" + std::to_string(port); }
+
+    std::string bracketed_host() const { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
 
     friend bool operator==(const url&, const url&) = default;
 };

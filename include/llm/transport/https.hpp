@@ -213,9 +213,28 @@ private:
                 return;
             }
             target = std::move(*parsed);
-            if (auto bad = http::write_request(r, target, wire))
-                setup_error = error{errc::bad_request, bad.message()};
+            via = st->options.proxy.for_target(target, ec);
+            if (ec) { // never echo the proxy URL: it may carry credentials
+                setup_error = error{errc::invalid_configuration,
+                                    "the proxy setting (HTTPS_PROXY/HTTP_PROXY) is not a valid http:// URL"};
+                return;
+            }
             key = key_of(target);
+            std::error_code bad;
+            if (via && !target.tls()) { // a forward proxy: absolute-form target, credentials for the proxy
+                http::request proxied = r;
+                if (!via->authorization.empty())
+                    proxied.headers.add("Proxy-Authorization", via->authorization);
+                bad = http::write_request(proxied, target, wire,
+                                          target.scheme + "://" + target.authority() + target.target);
+                key = "via " + key_of(via->address) + " " + key;
+            } else {
+                bad = http::write_request(r, target, wire);
+                if (via)
+                    key = "via " + key_of(via->address) + " " + key;
+            }
+            if (bad)
+                setup_error = error{errc::bad_request, bad.message()};
         }
         exchange(const exchange&) = delete;
         exchange& operator=(const exchange&) = delete;
@@ -250,6 +269,7 @@ private:
         asio::strand<executor_type> strand;
         std::optional<error> setup_error; // from the request itself, reported by the first operation
         http::url target;
+        std::optional<proxy_endpoint> via; // the proxy this exchange goes through, if any
         std::string wire;
         std::string key;
         std::shared_ptr<watchdog> dog;
@@ -282,7 +302,7 @@ private:
             x.conn = std::move(lease.value().conn);
             const bool reused = x.conn != nullptr;
             if (!reused) {
-                auto fresh = co_await connect(*x.st, x.target, *x.dog);
+                auto fresh = co_await connect(*x.st, x.target, x.via, *x.dog);
                 if (!fresh) {
                     x.release(false);
                     co_return std::move(fresh).error();
@@ -404,28 +424,33 @@ private:
         co_return error{errc::cancelled, "cancelled while waiting for a connection"};
     }
 
-    static asio::awaitable<result<std::unique_ptr<detail::connection>>> connect(state& st, const http::url& target,
-                                                                                watchdog& dog)
+    static asio::awaitable<result<std::unique_ptr<detail::connection>>>
+    connect(state& st, const http::url& target, const std::optional<proxy_endpoint>& via, watchdog& dog)
     {
         const auto ex = co_await asio::this_coro::executor;
         auto conn = std::make_unique<detail::connection>(st.executor, st.tls_context, target.tls());
+        const http::url& peer = via ? via->address : target;
+        const std::string what = via ? "proxy " + peer.host : peer.host;
         asio::ip::tcp::resolver resolver(ex);
         dog.arm(phase::connect, st.options.connect_timeout, [&resolver, c = conn.get()] {
             resolver.cancel();
             c->close();
         });
         auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
-            target.host, std::to_string(target.port), asio::experimental::as_tuple(asio::use_awaitable));
+            peer.host, std::to_string(peer.port), asio::experimental::as_tuple(asio::use_awaitable));
         if (resolve_ec)
-            co_return failure(dog, resolve_ec, "could not resolve " + target.host);
+            co_return failure(dog, resolve_ec, "could not resolve " + what);
         auto [connect_ec, endpoint] =
             co_await asio::async_connect(conn->socket(), endpoints, asio::experimental::as_tuple(asio::use_awaitable));
         (void)endpoint;
         if (connect_ec)
-            co_return failure(dog, connect_ec,
-                              "could not connect to " + target.host + ":" + std::to_string(target.port));
+            co_return failure(dog, connect_ec, "could not connect to " + what + ":" + std::to_string(peer.port));
         std::error_code ignored;
         conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+        if (via && target.tls()) {
+            if (auto tunnel = co_await open_tunnel(*conn, target, *via, dog); !tunnel)
+                co_return std::move(tunnel).error();
+        }
 
         if (target.tls()) {
             auto& tls = conn->tls_stream();
@@ -448,6 +473,46 @@ private:
             }
         }
         co_return conn;
+    }
+
+    // Asks the proxy for a tunnel to the target (CONNECT host:port), within the connect deadline.
+    static asio::awaitable<result<void>> open_tunnel(detail::connection& conn, const http::url& target,
+                                                     const proxy_endpoint& via, watchdog& dog)
+    {
+        const std::string tunnel_to = target.host_and_port();
+        std::string ask = "CONNECT " + tunnel_to + " HTTP/1.1\r\nHost: " + tunnel_to + "\r\n";
+        if (!via.authorization.empty())
+            ask += "Proxy-Authorization: " + via.authorization + "\r\n";
+        ask += "\r\n";
+        auto& socket = conn.socket();
+        auto [write_ec, written] =
+            co_await asio::async_write(socket, asio::buffer(ask), asio::experimental::as_tuple(asio::use_awaitable));
+        (void)written;
+        if (write_ec)
+            co_return failure(dog, write_ec, "sending CONNECT to the proxy failed");
+        http::response_parser parser;
+        parser.expect_no_body(); // a successful CONNECT answer has none; the tunnel follows
+        http::buffered_response sink;
+        std::array<char, 1024> buffer{};
+        while (!parser.done()) {
+            // One byte at a time: what follows the proxy's answer belongs to the tunnel.
+            auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(buffer.data(), 1),
+                                                                asio::experimental::as_tuple(asio::use_awaitable));
+            if (read_ec)
+                co_return failure(dog, read_ec, "the proxy closed the connection during CONNECT");
+            std::error_code parse_ec;
+            parser.put(std::string_view(buffer.data(), n), sink, parse_ec);
+            if (parse_ec)
+                co_return error{errc::provider_unavailable, "the proxy's answer to CONNECT: " + parse_ec.message()};
+        }
+        if (sink.response.status / 100 != 2) {
+            error refused{sink.response.status == 407 ? errc::unauthorized : errc::provider_unavailable,
+                          "the proxy refused the tunnel to " + target.host + " (HTTP " +
+                              std::to_string(sink.response.status) + ")"};
+            refused.http_status = sink.response.status;
+            co_return refused;
+        }
+        co_return success();
     }
 
     // An I/O failure, named by what caused it: our deadline, the caller's cancellation, or the network.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <llm/http/response_parser.hpp>
+#include <llm/transport/proxy.hpp>
 
 #include <chrono>  // timeouts
 #include <cstddef> // std::size_t
@@ -30,6 +31,9 @@ struct https_options {
     std::string ca_dir;  // OpenSSL hashed directory, used instead of the system store
 
     http::response_parser::limits limits;
+
+    // Proxies, read from HTTPS_PROXY / HTTP_PROXY / NO_PROXY when the options are made.
+    proxy_settings proxy = proxy_settings::from_environment();
 };
 
 } // namespace llm::transport
