@@ -15,6 +15,7 @@
 
 #include <chrono>       // retry
 #include <cstddef>      // std::size_t
+#include <cstring>      // std::memchr
 #include <optional>     // retry
 #include <string>       // buffers
 #include <string_view>  // put
@@ -93,12 +94,17 @@ public:
     const std::string& last_event_id() const noexcept { return last_id_; }
 
 private:
+    // The first CR or LF at or after `from`. Two memchr passes (vectorised by the C library) beat
+    // one byte-by-byte loop by far on real streams, whose lines are long JSON.
     static std::size_t find_line_end(std::string_view bytes, std::size_t from) noexcept
     {
-        for (std::size_t i = from; i < bytes.size(); ++i)
-            if (bytes[i] == '\n' || bytes[i] == '\r')
-                return i;
-        return bytes.size();
+        const char* begin = bytes.data() + from;
+        const std::size_t size = bytes.size() - from;
+        const void* lf = std::memchr(begin, '\n', size);
+        const std::size_t lf_at = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - begin) : size;
+        const void* cr = std::memchr(begin, '\r', lf_at);
+        const std::size_t end = cr ? static_cast<std::size_t>(static_cast<const char*>(cr) - begin) : lf_at;
+        return from + end;
     }
 
     std::string_view skip_bom(std::string_view bytes)
