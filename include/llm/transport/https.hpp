@@ -40,6 +40,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -101,12 +102,15 @@ private:
                                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                                         asio::ssl::context::no_tlsv1_1,
                                     ec);
+            // A configured CA is loaded now, so a wrong path fails at once. The system store is
+            // loaded at the first TLS connection: parsing a few hundred certificates costs a
+            // noticeable part of a second that plain-HTTP users should not pay.
             if (!options.ca_file.empty())
                 tls_context.load_verify_file(options.ca_file, ec);
             else if (!options.ca_dir.empty())
                 tls_context.add_verify_path(options.ca_dir, ec);
             else
-                tls_context.set_default_verify_paths(ec);
+                uses_system_store = true;
             if (ec)
                 config_error =
                     error{errc::invalid_configuration,
@@ -120,6 +124,25 @@ private:
         asio::ssl::context tls_context;
         detail::pool pool;
         std::optional<error> config_error;
+
+        bool uses_system_store = false;
+        std::once_flag system_store_loaded;
+        std::optional<error> system_store_error;
+
+        // Before the first TLS handshake; safe from many threads at once.
+        const std::optional<error>& trust_store_ready()
+        {
+            if (uses_system_store)
+                std::call_once(system_store_loaded, [this] {
+                    std::error_code ec;
+                    tls_context.set_default_verify_paths(ec);
+                    if (ec)
+                        system_store_error = error{errc::invalid_configuration,
+                                                   "could not load the system's TLS trust store: " + ec.message() +
+                                                       " (set https_options::ca_file)"};
+                });
+            return system_store_error;
+        }
     };
 
     static std::string key_of(const http::url& u) { return u.scheme + "://" + u.host + ":" + std::to_string(u.port); }
@@ -144,8 +167,14 @@ private:
 
     // Closes what the exchange is waiting on when the current phase's deadline (or the total
     // one) passes. It runs on the exchange's strand, like the exchange itself.
+    //
+    // Lazy on purpose: moving a deadline later (every read of a stream does) only updates a
+    // field; the timer, once it fires, looks at the deadline in force and sleeps again if it has
+    // moved. Each exchange costs one timer wait and one cancel, not one per read.
     struct watchdog {
-        explicit watchdog(const asio::any_io_executor& ex, std::chrono::steady_clock::time_point total_deadline)
+        using clock = std::chrono::steady_clock;
+
+        explicit watchdog(const asio::any_io_executor& ex, clock::time_point total_deadline)
             : timer(ex), total(total_deadline)
         {
         }
@@ -154,25 +183,23 @@ private:
         {
             current = p;
             abort = std::move(abort_what);
-            const auto phase_deadline = std::chrono::steady_clock::now() + limit;
+            const auto phase_deadline = clock::now() + limit;
             total_binds = total <= phase_deadline;
-            timer.expires_at(total_binds ? total : phase_deadline);
-            timer.async_wait([self = self_ref.lock()](std::error_code ec) {
-                if (!ec && self && !self->fired) {
-                    self->fired = true;
-                    if (self->abort)
-                        self->abort();
-                }
-            });
+            deadline = total_binds ? total : phase_deadline;
+            running = true;
+            if (!waiting || timer.expiry() > deadline)
+                wait_until(deadline);
         }
 
         // Between reads of a stream the caller may take its time: no deadline runs.
-        void pause() { timer.cancel(); }
+        void pause() noexcept { running = false; }
 
         void disarm()
         {
+            running = false;
             abort = nullptr;
-            timer.cancel();
+            if (waiting)
+                timer.cancel();
         }
 
         error timeout() const
@@ -181,11 +208,34 @@ private:
                     std::string(total_binds ? "total" : name(current)) + " timeout (" + name(current) + " phase)"};
         }
 
+        void wait_until(clock::time_point when)
+        {
+            waiting = true;
+            timer.expires_at(when);
+            timer.async_wait([self = self_ref.lock()](std::error_code ec) {
+                if (!self)
+                    return;
+                self->waiting = false;
+                if (ec || !self->running || self->fired)
+                    return; // cancelled or paused: the next arm() waits again
+                if (clock::now() < self->deadline) {
+                    self->wait_until(self->deadline); // the deadline moved while we slept
+                    return;
+                }
+                self->fired = true;
+                if (self->abort)
+                    self->abort();
+            });
+        }
+
         asio::steady_timer timer;
-        std::chrono::steady_clock::time_point total;
+        clock::time_point total;
+        clock::time_point deadline{};
         std::weak_ptr<watchdog> self_ref;
         phase current = phase::connect;
         bool total_binds = false;
+        bool running = false; // a deadline is in force
+        bool waiting = false; // the timer has a wait pending
         bool fired = false;
         std::function<void()> abort;
     };
@@ -281,7 +331,7 @@ private:
         bool cancelled = false;       // the stream was cancelled
         http::response_parser parser;
         sink_type sink;
-        std::array<char, 16 * 1024> buffer{};
+        std::array<char, 16 * 1024> buffer; // not initialised: only what a read fills is used
     };
 
     // Sends the request and reads up to the end of the response head.
@@ -447,12 +497,15 @@ private:
             co_return failure(dog, connect_ec, "could not connect to " + what + ":" + std::to_string(peer.port));
         std::error_code ignored;
         conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+        conn->socket().non_blocking(true, ignored); // lets the pool peek at it with one system call
         if (via && target.tls()) {
             if (auto tunnel = co_await open_tunnel(*conn, target, *via, dog); !tunnel)
                 co_return std::move(tunnel).error();
         }
 
         if (target.tls()) {
+            if (const auto& unusable = st.trust_store_ready())
+                co_return *unusable;
             auto& tls = conn->tls_stream();
             asio::error_code addr_ec;
             const bool is_address = (asio::ip::make_address(target.host, addr_ec), !addr_ec);

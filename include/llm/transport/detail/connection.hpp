@@ -56,17 +56,15 @@ public:
     }
 
     // A pooled connection the server has closed (or sent unexpected bytes on) must not be
-    // reused: a non-blocking peek tells without consuming anything.
+    // reused: a peek tells without consuming anything. The socket is in non-blocking mode from
+    // the moment it connects (Asio's asynchronous operations work the same in it).
     bool looks_alive() noexcept
     {
         if (!socket().is_open())
             return false;
         std::error_code ec;
-        socket().non_blocking(true, ec);
         char byte = 0;
-        socket().receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
-        std::error_code restore;
-        socket().non_blocking(false, restore);
+        socket().receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec); // non-blocking socket
         return ec == asio::error::would_block || ec == asio::error::try_again;
     }
 

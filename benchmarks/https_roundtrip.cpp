@@ -1,0 +1,136 @@
+// One request/response over loopback through llm::transport::https (plain HTTP, pooled
+// keep-alive connection), against the same exchange written directly with Asio sockets on one
+// kept connection, in the same run and against the same server. Prints the ratio of medians.
+#include <llm/transport/https.hpp>
+
+#include <support/loopback_server.hpp>
+
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/write.hpp>
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::string body(512, 'x'); // about the size of a short chat completion
+
+llm::test::loopback_server& server()
+{
+    static llm::test::loopback_server s;
+    return s;
+}
+
+void prepare_server()
+{
+    server().otherwise(llm::test::answer(200, body, "Content-Type: application/json\r\n"));
+}
+
+// The baseline: write the request, read the head up to the blank line, then the body by its
+// Content-Length, with plain callbacks on one kept connection.
+struct bare_client {
+    asio::ip::tcp::socket socket;
+    std::string request;
+    std::string buffer;
+    std::size_t done = 0;
+
+    void exchange()
+    {
+        asio::async_write(socket, asio::buffer(request), [this](std::error_code ec, std::size_t) {
+            if (ec)
+                return;
+            asio::async_read_until(socket, asio::dynamic_buffer(buffer), "\r\n\r\n",
+                                   [this](std::error_code ec2, std::size_t head) {
+                                       if (ec2)
+                                           return;
+                                       const auto at = buffer.find("Content-Length: ");
+                                       const std::size_t length = std::stoul(buffer.substr(at + 16));
+                                       const std::size_t need = head + length;
+                                       auto finish = [this, need](std::error_code ec3, std::size_t) {
+                                           if (!ec3) {
+                                               buffer.erase(0, need);
+                                               ++done;
+                                           }
+                                       };
+                                       if (buffer.size() >= need)
+                                           finish({}, 0);
+                                       else
+                                           asio::async_read(socket, asio::dynamic_buffer(buffer),
+                                                            asio::transfer_exactly(need - buffer.size()), finish);
+                                   });
+        });
+    }
+};
+
+void bare_asio(benchmark::State& state)
+{
+    prepare_server();
+    asio::io_context io;
+    bare_client c{asio::ip::tcp::socket(io), {}, {}, 0};
+    c.socket.connect({asio::ip::make_address_v4("127.0.0.1"), server().port()});
+    c.socket.set_option(asio::ip::tcp::no_delay(true));
+    c.request = "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server().port()) + "\r\n\r\n";
+    for (auto _ : state) {
+        c.exchange();
+        io.restart();
+        io.run();
+    }
+    if (c.done != static_cast<std::size_t>(state.iterations()))
+        state.SkipWithError("an exchange failed");
+}
+
+void transport_https(benchmark::State& state)
+{
+    prepare_server();
+    asio::io_context io;
+    llm::transport::https wire(io.get_executor(), llm::transport::https_options{.proxy = {}});
+    const llm::http::request r{.method = "GET", .url = server().url("/v1/models")};
+    std::size_t ok = 0;
+    for (auto _ : state) {
+        wire.async_send(r,
+                        [&](llm::result<llm::http::response> answer) { ok += answer && answer.value().body == body; });
+        io.restart();
+        io.run();
+    }
+    if (ok != static_cast<std::size_t>(state.iterations()))
+        state.SkipWithError("an exchange failed");
+}
+
+class median_reporter : public benchmark::ConsoleReporter {
+public:
+    std::map<std::string, double> medians;
+    void ReportRuns(const std::vector<Run>& runs) override
+    {
+        for (const auto& run : runs)
+            if (run.aggregate_name == "median")
+                medians[run.run_name.function_name] = run.GetAdjustedRealTime();
+        ConsoleReporter::ReportRuns(runs);
+    }
+};
+
+} // namespace
+
+BENCHMARK(bare_asio)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+BENCHMARK(transport_https)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+
+int main(int argc, char** argv)
+{
+    std::string interleave = "--benchmark_enable_random_interleaving=true";
+    std::vector<char*> args{argv[0], interleave.data()};
+    args.insert(args.end(), argv + 1, argv + argc);
+    int count = static_cast<int>(args.size());
+    benchmark::Initialize(&count, args.data());
+    median_reporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    benchmark::Shutdown();
+    if (reporter.medians["bare_asio"] > 0)
+        std::printf("\nratio transport::https / bare Asio (median): %.3f\n",
+                    reporter.medians["transport_https"] / reporter.medians["bare_asio"]);
+    return 0;
+}
