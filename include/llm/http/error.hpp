@@ -10,8 +10,9 @@ namespace llm::http {
 enum class errc {
     // The response does not start with "HTTP/1.0 NNN" or "HTTP/1.1 NNN".
     bad_status_line = 1,
-    // A header line is malformed: no colon, a name that is not a token, a control character in
-    // the value, or a folded (obsolete) continuation line.
+    // A header line is malformed: no colon, a name that is not a token (or followed by space
+    // before its colon), a control character in the value, or a continuation line with nothing
+    // to continue.
     bad_header,
     // Content-Length is not a number, or several disagree.
     bad_content_length,

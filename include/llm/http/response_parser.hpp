@@ -224,8 +224,16 @@ private:
 
     void header_line(std::string_view text, http::headers& into)
     {
-        if (text.front() == ' ' || text.front() == '\t') { // obsolete line folding: refused
-            fail(errc::bad_header);
+        if (text.front() == ' ' || text.front() == '\t') {
+            // Obsolete line folding: a user agent must read it as one space (RFC 9112 §5.2).
+            const auto more = syntax::trim(text);
+            if (into.fields.empty() || !syntax::is_field_value(more)) {
+                fail(errc::bad_header);
+                return;
+            }
+            auto& value = into.fields.back().second;
+            if (!more.empty())
+                value.append(value.empty() ? "" : " ").append(more);
             return;
         }
         const auto colon = text.find(':');

@@ -1,0 +1,121 @@
+// Our response parser against llhttp (the parser inside Node.js) on the same bytes in the same
+// splits: same verdict, and for accepted responses the same status, headers and body. Where we
+// differ on purpose, the case is named here with the reason.
+#include <support/fixtures.hpp>
+#include <support/http_verdict.hpp>
+#include <support/llhttp_reference.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+using llm::test::http_verdict;
+using llm::test::llhttp_verdict;
+using llm::test::our_verdict;
+using llm::test::pieces_of;
+
+namespace {
+
+struct sample {
+    std::string name;
+    std::string wire;
+    bool eof = true; // the connection closes after the bytes
+};
+
+std::vector<sample> samples()
+{
+    return {
+        {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"},
+        {"empty body", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+        {"no content", "HTTP/1.1 204 No Content\r\n\r\n"},
+        {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"},
+        {"chunk extensions", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\n\r\n"},
+        {"trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n"},
+        {"until close", "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: 1\n\ndata: 2\n\n"},
+        {"http/1.0", "HTTP/1.0 200 OK\r\n\r\nold"},
+        {"continue then ok", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"repeated headers", "HTTP/1.1 200 OK\r\nSet-Cookie: a\r\nSet-Cookie: b\r\nContent-Length: 0\r\n\r\n"},
+        {"no reason phrase", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"},
+        {"spaces around value", "HTTP/1.1 200 OK\r\nX-A:   padded   \r\nContent-Length: 0\r\n\r\n"},
+        {"empty header value", "HTTP/1.1 200 OK\r\nX-Empty:\r\nContent-Length: 0\r\n\r\n"},
+        {"rate limited", "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 20\r\nContent-Length: 2\r\n\r\n{}"},
+        {"truncated head", "HTTP/1.1 200 OK\r\nContent-Len"},
+        {"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"},
+        {"truncated chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"},
+        {"bad version", "HTTP/2 200 OK\r\n\r\n"},
+        {"bad status", "HTTP/1.1 2x0 OK\r\n\r\n"},
+        {"space before colon", "HTTP/1.1 200 OK\r\nName : x\r\nContent-Length: 0\r\n\r\n"},
+        {"header without colon", "HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 0\r\n\r\n"},
+        {"bad content length", "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n"},
+        {"conflicting lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"},
+        {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
+        {"chunk without crlf", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n0\r\n\r\n"},
+        {"folded header", "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n"},
+        {"nul in value", std::string("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n", 48)},
+        {"bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok"},
+        {"both framings",
+         "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
+    };
+}
+
+// Cases where we disagree with llhttp on purpose.
+const std::map<std::string, std::string> deliberate = {
+    {"bare LF line ends", "RFC 9112 §2.2 lets a recipient accept a bare LF; we do, llhttp does not"},
+    {"space before colon", "whitespace between a field name and its colon is how request smuggling begins; a "
+                           "client may refuse it (RFC 9112 §5.1) and we do, llhttp accepts it in responses"},
+    {"both framings", "llhttp rejects a response with both Content-Length and Transfer-Encoding; we follow RFC 9112 "
+                      "§6.3: Transfer-Encoding wins, and the connection is not reused"},
+};
+
+} // namespace
+
+TEST_CASE("our parser and llhttp agree on every sample, whole and in random splits", "[differential][http]")
+{
+    for (const auto& s : samples()) {
+        INFO("sample: " << s.name);
+        const auto ours = our_verdict({s.wire}, s.eof);
+        const auto theirs = llhttp_verdict({s.wire}, s.eof);
+        if (deliberate.count(s.name)) {
+            INFO("deliberate difference: " << deliberate.at(s.name));
+            CHECK_FALSE(ours == theirs); // if llhttp changes its mind, this list must change too
+            continue;
+        }
+        CHECK(ours.accepted == theirs.accepted);
+        CHECK(ours == theirs);
+        for (unsigned seed = 1; seed <= 25; ++seed) {
+            const auto pieces = pieces_of(s.wire, seed, 7);
+            CHECK(our_verdict(pieces, s.eof) == ours);
+            CHECK(llhttp_verdict(pieces, s.eof) == theirs);
+        }
+    }
+}
+
+TEST_CASE("our parser and llhttp agree on every recorded provider body, framed both ways",
+          "[differential][http][fixtures]")
+{
+    std::vector<std::filesystem::path> bodies = llm::test::fixtures_ending_in(".sse");
+    for (const auto& json : llm::test::fixtures_ending_in(".json"))
+        if (json.filename().string().find(".meta.") == std::string::npos)
+            bodies.push_back(json);
+    for (const auto& path : bodies) {
+        INFO("fixture " << path.filename().string());
+        const std::string body = llm::test::read_file(path);
+        const std::string by_length =
+            "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (std::size_t at = 0; at < body.size(); at += 100) {
+            const auto piece = std::string_view(body).substr(at, 100);
+            char size[16];
+            std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+            chunked.append(size).append(piece).append("\r\n");
+        }
+        chunked += "0\r\n\r\n";
+        for (const auto& wire : {by_length, chunked}) {
+            const auto pieces = pieces_of(wire, static_cast<unsigned>(body.size()), 500);
+            const auto ours = our_verdict(pieces, false);
+            CHECK(ours.accepted);
+            CHECK(ours.body == body);
+            CHECK(ours == llhttp_verdict(pieces, false));
+        }
+    }
+}
