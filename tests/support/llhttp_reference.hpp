@@ -16,6 +16,7 @@ inline http_verdict llhttp_verdict(const std::vector<std::string_view>& pieces, 
     struct collector {
         http_verdict v;
         bool in_value = false;
+        bool began = false;
         bool done = false;
     } c;
     llhttp_settings_t settings;
@@ -25,6 +26,7 @@ inline http_verdict llhttp_verdict(const std::vector<std::string_view>& pieces, 
         got.v.headers.clear();
         got.v.body.clear();
         got.in_value = false;
+        got.began = true;
         return 0;
     };
     settings.on_header_field = [](llhttp_t* p, const char* at, size_t n) {
@@ -75,6 +77,10 @@ inline http_verdict llhttp_verdict(const std::vector<std::string_view>& pieces, 
     for (auto& [name, value] : c.v.headers)
         while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
             value.pop_back();
+    // A connection closed before any response is an error for us (errc::truncated); llhttp has
+    // nothing to report. Both mean "no answer".
+    if (eof && !c.began)
+        failed = true;
     c.v.accepted = !failed;
     c.v.complete = c.done;
     if (!c.v.complete) {

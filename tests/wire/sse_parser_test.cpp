@@ -199,3 +199,18 @@ TEST_CASE("recorded streams decode to the events their providers sent", "[wire][
     REQUIRE(gemini.events.size() == 3);
     CHECK_THAT(gemini.events.back().data, Catch::Contains("MAX_TOKENS"));
 }
+
+TEST_CASE("the size limit judges every line the same, whole or split (found by fuzzing)", "[wire][sse]")
+{
+    // A comment line longer than the limit used to pass when it arrived whole and fail when split.
+    const std::string stream = "data: a\n\n:" + std::string(100, 'c') + "\ndata: b\n\n";
+    const auto reference = feed(stream, {}, parser(32));
+    CHECK(reference.error == llm::sse::errc::event_too_large);
+    CHECK(datas(reference) == std::vector<std::string>{"a"});
+    for (std::size_t cut = 1; cut < stream.size(); ++cut) {
+        INFO("cut at " << cut);
+        const auto split = feed(stream, {cut}, parser(32));
+        CHECK(split.error == reference.error);
+        CHECK(split.events == reference.events);
+    }
+}

@@ -63,9 +63,11 @@ public:
         }
         while (i < bytes.size()) {
             const std::size_t end = find_line_end(bytes, i);
+            // One rule for every line, ended or not, so the verdict cannot depend on the split:
+            // the event so far plus the line so far must fit.
+            if (pending_.size() + (end - i) + event_bytes_ > max_event_bytes_)
+                return fail(errc::event_too_large);
             if (end == bytes.size()) { // no line end yet: keep the partial line
-                if (pending_.size() + (end - i) + event_bytes_ > max_event_bytes_)
-                    return fail(errc::event_too_large);
                 pending_.append(bytes.substr(i));
                 break;
             }
