@@ -6,6 +6,7 @@
 #include <llm/http/syntax.hpp>
 #include <llm/http/url.hpp>
 
+#include <cstdint>     // base64
 #include <cstdlib>     // std::getenv
 #include <optional>    // for_target
 #include <string>      // settings
@@ -95,10 +96,18 @@ private:
 
     static std::string percent_decode(std::string_view s)
     {
+        auto hex = [](char c) -> int {
+            if (c >= '0' && c <= '9')
+                return c - '0';
+            if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+            if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+            return -1;
+        };
         std::string out;
         for (std::size_t i = 0; i < s.size(); ++i) {
-            if (s[i] == '%' && i + 2 < s.size() + 0 && i + 2 <= s.size() - 1) {
-                auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+            if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
                 out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
                 i += 2;
             } else {
@@ -111,19 +120,16 @@ private:
     static std::string base64(std::string_view in)
     {
         static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        auto byte = [&](std::size_t i) -> std::uint32_t {
+            return i < in.size() ? static_cast<unsigned char>(in[i]) : 0u;
+        };
         std::string out;
-        std::size_t i = 0;
-        for (; i + 2 < in.size(); i += 3) {
-            const unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
-                               (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
-            out += {alphabet[(n >> 18) & 63], alphabet[(n >> 12) & 63], alphabet[(n >> 6) & 63], alphabet[n & 63]};
-        }
-        if (i + 1 == in.size()) {
-            const unsigned n = static_cast<unsigned char>(in[i]) << 16;
-            out += {alphabet[(n >> 18) & 63], alphabet[(n >> 12) & 63], '=', '='};
-        } else if (i + 2 == in.size()) {
-            const unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-            out += {alphabet[(n >> 18) & 63], alphabet[(n >> 12) & 63], alphabet[(n >> 6) & 63], '='};
+        for (std::size_t i = 0; i < in.size(); i += 3) {
+            const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+            out.push_back(alphabet[(n >> 18) & 63]);
+            out.push_back(alphabet[(n >> 12) & 63]);
+            out.push_back(i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=');
+            out.push_back(i + 2 < in.size() ? alphabet[n & 63] : '=');
         }
         return out;
     }
