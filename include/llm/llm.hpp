@@ -1,5 +1,9 @@
 // The umbrella header: everything a service needs to build an llm::client.
-// Optional backends with their own dependencies (SQLite, Redis, ...) are included separately.
+// Included separately, because they are heavy or need libraries of their own:
+//   <llm/transport/https.hpp>   the real transport: Asio's SSL layer, OpenSSL and the HTTP and
+//                               SSE codecs, about 5 s more per translation unit with g++
+//                               (docs/performance.md); include it where the client is made
+//   optional backends (SQLite, Redis, ...)
 #pragma once
 
 #include <llm/version.hpp>
