@@ -10,6 +10,7 @@
 #include <asio/read.hpp>
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
+#include <bench/ratio_main.hpp>
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -102,18 +103,6 @@ void transport_https(benchmark::State& state)
         state.SkipWithError("an exchange failed");
 }
 
-class median_reporter : public benchmark::ConsoleReporter {
-public:
-    std::map<std::string, double> medians;
-    void ReportRuns(const std::vector<Run>& runs) override
-    {
-        for (const auto& run : runs)
-            if (run.aggregate_name == "median")
-                medians[run.run_name.function_name] = run.GetAdjustedRealTime();
-        ConsoleReporter::ReportRuns(runs);
-    }
-};
-
 } // namespace
 
 BENCHMARK(bare_asio)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
@@ -121,16 +110,9 @@ BENCHMARK(transport_https)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(
 
 int main(int argc, char** argv)
 {
-    std::string interleave = "--benchmark_enable_random_interleaving=true";
-    std::vector<char*> args{argv[0], interleave.data()};
-    args.insert(args.end(), argv + 1, argv + argc);
-    int count = static_cast<int>(args.size());
-    benchmark::Initialize(&count, args.data());
-    median_reporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    benchmark::Shutdown();
-    if (reporter.medians["bare_asio"] > 0)
+    auto medians = llm::bench::run_interleaved(argc, argv);
+    if (medians["bare_asio"] > 0)
         std::printf("\nratio transport::https / bare Asio (median): %.3f\n",
-                    reporter.medians["transport_https"] / reporter.medians["bare_asio"]);
+                    medians["transport_https"] / medians["bare_asio"]);
     return 0;
 }

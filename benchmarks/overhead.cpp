@@ -11,6 +11,7 @@
 #include <support/scripted_transport.hpp>
 
 #include <asio/io_context.hpp>
+#include <bench/ratio_main.hpp>
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -77,20 +78,6 @@ void client_with_observer(benchmark::State& state)
     run_calls(state, io, [&](auto handler) { ai.complete(question(), std::move(handler)); });
 }
 
-// Keeps the median of each case's repetitions.
-class median_reporter : public benchmark::ConsoleReporter {
-public:
-    std::map<std::string, double> medians;
-
-    void ReportRuns(const std::vector<Run>& runs) override
-    {
-        for (const auto& run : runs)
-            if (run.aggregate_name == "median")
-                medians[run.run_name.function_name] = run.GetAdjustedRealTime();
-        ConsoleReporter::ReportRuns(runs);
-    }
-};
-
 } // namespace
 
 BENCHMARK(transport_direct)->MinTime(0.2)->Repetitions(15)->ReportAggregatesOnly(true);
@@ -99,23 +86,14 @@ BENCHMARK(client_with_observer)->MinTime(0.2)->Repetitions(15)->ReportAggregates
 
 int main(int argc, char** argv)
 {
-    // Interleave the repetitions of all cases in random order, so a noisy neighbour slows
-    // them alike instead of spoiling one case.
-    std::string interleave = "--benchmark_enable_random_interleaving=true";
-    std::vector<char*> args{argv[0], interleave.data()};
-    args.insert(args.end(), argv + 1, argv + argc);
-    int count = static_cast<int>(args.size());
-    benchmark::Initialize(&count, args.data());
-    median_reporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    benchmark::Shutdown();
+    auto medians = llm::bench::run_interleaved(argc, argv);
 
-    const double base = reporter.medians["transport_direct"];
+    const double base = medians["transport_direct"];
     if (base <= 0)
         return 0; // filtered out
     std::printf("\nratio client<scripted, all null> / scripted transport (median): %.3f\n",
-                reporter.medians["client_all_null"] / base);
+                medians["client_all_null"] / base);
     std::printf("ratio client<scripted, observer> / scripted transport (median): %.3f\n",
-                reporter.medians["client_with_observer"] / base);
+                medians["client_with_observer"] / base);
     return 0;
 }

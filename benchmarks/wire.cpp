@@ -5,6 +5,7 @@
 #include <llm/http/response_parser.hpp>
 #include <llm/sse/parser.hpp>
 
+#include <bench/ratio_main.hpp>
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -141,18 +142,6 @@ void chunked_then_sse(benchmark::State& state)
     state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 
-class median_reporter : public benchmark::ConsoleReporter {
-public:
-    std::map<std::string, double> medians;
-    void ReportRuns(const std::vector<Run>& runs) override
-    {
-        for (const auto& run : runs)
-            if (run.aggregate_name == "median")
-                medians[run.run_name.function_name] = run.GetAdjustedRealTime();
-        ConsoleReporter::ReportRuns(runs);
-    }
-};
-
 } // namespace
 
 BENCHMARK(memcpy_baseline)->Repetitions(7)->ReportAggregatesOnly(true)->Unit(benchmark::kMillisecond);
@@ -162,21 +151,14 @@ BENCHMARK(chunked_then_sse)->Repetitions(7)->ReportAggregatesOnly(true)->Unit(be
 
 int main(int argc, char** argv)
 {
-    std::string interleave = "--benchmark_enable_random_interleaving=true";
-    std::vector<char*> args{argv[0], interleave.data()};
-    args.insert(args.end(), argv + 1, argv + argc);
-    int count = static_cast<int>(args.size());
-    benchmark::Initialize(&count, args.data());
-    median_reporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    benchmark::Shutdown();
+    auto medians = llm::bench::run_interleaved(argc, argv);
 
-    const double base = reporter.medians["memcpy_baseline"];
+    const double base = medians["memcpy_baseline"];
     if (base <= 0)
         return 0;
     const double mb = static_cast<double>(data().wire.size()) / 1e6;
     for (const char* name : {"chunked_framing", "sse_events", "chunked_then_sse"}) {
-        const double t = reporter.medians[name];
+        const double t = medians[name];
         std::printf("%-18s %7.0f MB/s   %5.1fx the time of memcpy\n", name, mb / (t / 1e3), t / base);
     }
     return 0;

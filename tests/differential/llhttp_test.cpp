@@ -93,11 +93,7 @@ TEST_CASE("our parser and llhttp agree on every sample, whole and in random spli
 TEST_CASE("our parser and llhttp agree on every recorded provider body, framed both ways",
           "[differential][http][fixtures]")
 {
-    std::vector<std::filesystem::path> bodies = llm::test::fixtures_ending_in(".sse");
-    for (const auto& json : llm::test::fixtures_ending_in(".json"))
-        if (json.filename().string().find(".meta.") == std::string::npos)
-            bodies.push_back(json);
-    for (const auto& path : bodies) {
+    for (const auto& path : llm::test::recorded_bodies()) {
         INFO("fixture " << path.filename().string());
         const std::string body = llm::test::read_file(path);
         const std::string by_length =

@@ -45,4 +45,14 @@ inline std::vector<std::filesystem::path> fixtures_ending_in(const std::string& 
     return found;
 }
 
+// Every recorded response body: the streams and the JSON bodies, without their .meta.json.
+inline std::vector<std::filesystem::path> recorded_bodies()
+{
+    auto bodies = fixtures_ending_in(".sse");
+    for (const auto& json : fixtures_ending_in(".json"))
+        if (json.filename().string().find(".meta.") == std::string::npos)
+            bodies.push_back(json);
+    return bodies;
+}
+
 } // namespace llm::test

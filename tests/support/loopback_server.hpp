@@ -149,6 +149,14 @@ public:
     }
     std::size_t connections_accepted() const noexcept { return accepted_; }
     std::size_t connections_closed_by_client() const noexcept { return closed_by_client_; }
+    // Waits (in real time, up to `bound`) until clients have closed `count` connections.
+    bool wait_for_client_closes(std::size_t count, std::chrono::milliseconds bound = std::chrono::seconds(2)) const
+    {
+        const auto deadline = std::chrono::steady_clock::now() + bound;
+        while (closed_by_client_ < count && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return closed_by_client_ >= count;
+    }
     // When the client last closed a connection (steady clock), for "closed within N ms" checks.
     std::chrono::steady_clock::time_point last_client_close() const
     {
@@ -238,7 +246,7 @@ private:
     asio::awaitable<bool> perform(Stream& stream, const action& a)
     {
         using namespace server_action;
-        if (auto* s = std::get_if<send>(&a)) {
+        if (auto* s = std::get_if<server_action::send>(&a)) {
             auto [ec, n] = co_await asio::async_write(stream, asio::buffer(s->bytes),
                                                       asio::experimental::as_tuple(asio::use_awaitable));
             (void)n;

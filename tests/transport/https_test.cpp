@@ -2,6 +2,8 @@
 // bounded in time.
 #include <llm/transport/https.hpp>
 
+#include <support/https_client.hpp>
+
 #include <support/loopback_server.hpp>
 #include <support/printers.hpp>
 
@@ -20,31 +22,12 @@ namespace act = test::server_action;
 
 namespace {
 
-// Short deadlines: tests of timeouts must not wait long, and no test may hang.
+using test::get;
+using test::send;
+
 transport::https_options quick()
 {
-    transport::https_options o;
-    o.connect_timeout = 2s;
-    o.tls_timeout = 2s;
-    o.first_byte_timeout = 2s;
-    o.idle_timeout = 2s;
-    o.total_timeout = 8s;
-    return o;
-}
-
-http::request get(std::string url)
-{
-    return http::request{.method = "GET", .url = std::move(url)};
-}
-
-result<http::response> send(transport::https& wire, asio::io_context& io, const http::request& r)
-{
-    std::optional<result<http::response>> got;
-    wire.async_send(r, [&](result<http::response> answer) { got.emplace(std::move(answer)); });
-    io.restart();
-    io.run_for(10s);
-    REQUIRE(got);
-    return std::move(*got);
+    return test::quick_https_options();
 }
 
 } // namespace
@@ -360,10 +343,7 @@ TEST_CASE("cancelling mid-stream closes the connection at once", "[transport][ht
     REQUIRE_FALSE(*got);
     CHECK(got->error() == errc::cancelled);
 
-    const auto close_bound = std::chrono::steady_clock::now() + 2s;
-    while (server.connections_closed_by_client() == 0 && std::chrono::steady_clock::now() < close_bound)
-        std::this_thread::sleep_for(1ms);
-    REQUIRE(server.connections_closed_by_client() == 1);
+    REQUIRE(server.wait_for_client_closes(1));
     CHECK(server.last_client_close() - cancelled_at < 50ms);
     CHECK(wire.idle_connections(server.url()) == 0);
 }

@@ -2,6 +2,7 @@
 // credentials that never leak into errors.
 #include <llm/transport/https.hpp>
 
+#include <support/https_client.hpp>
 #include <support/loopback_server.hpp>
 #include <support/printers.hpp>
 
@@ -19,9 +20,7 @@ namespace {
 
 transport::https_options through(transport::proxy_settings proxy)
 {
-    transport::https_options o;
-    o.connect_timeout = o.tls_timeout = o.first_byte_timeout = o.idle_timeout = 2s;
-    o.total_timeout = 8s;
+    auto o = test::quick_https_options();
     o.ca_file = test::test_certificates::get().ca_file.string();
     o.proxy = std::move(proxy);
     return o;
@@ -29,13 +28,7 @@ transport::https_options through(transport::proxy_settings proxy)
 
 result<http::response> send(transport::https& wire, asio::io_context& io, std::string url)
 {
-    std::optional<result<http::response>> got;
-    wire.async_send(http::request{.method = "GET", .url = std::move(url)},
-                    [&](result<http::response> r) { got.emplace(std::move(r)); });
-    io.restart();
-    io.run_for(10s);
-    REQUIRE(got);
-    return std::move(*got);
+    return test::send(wire, io, test::get(std::move(url)));
 }
 
 } // namespace

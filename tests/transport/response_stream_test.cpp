@@ -2,6 +2,7 @@
 #include <llm/detail/hook.hpp>
 #include <llm/transport/https.hpp>
 
+#include <support/https_client.hpp>
 #include <support/loopback_server.hpp>
 #include <support/printers.hpp>
 #include <support/run.hpp>
@@ -16,17 +17,11 @@ namespace act = test::server_action;
 
 namespace {
 
+using test::get;
+
 transport::https_options quick()
 {
-    transport::https_options o;
-    o.connect_timeout = o.tls_timeout = o.first_byte_timeout = o.idle_timeout = 2s;
-    o.total_timeout = 8s;
-    return o;
-}
-
-http::request get(std::string url)
-{
-    return http::request{.method = "GET", .url = std::move(url)};
+    return test::quick_https_options();
 }
 
 // Reads head and body; returns the status, the pieces, and the error that ended it.
@@ -128,10 +123,7 @@ TEST_CASE("cancelling a response stream closes the connection at once", "[transp
     REQUIRE_FALSE(*pending);
     CHECK(pending->error() == errc::cancelled);
 
-    const auto bound = std::chrono::steady_clock::now() + 2s;
-    while (server.connections_closed_by_client() == 0 && std::chrono::steady_clock::now() < bound)
-        std::this_thread::sleep_for(1ms);
-    REQUIRE(server.connections_closed_by_client() == 1);
+    REQUIRE(server.wait_for_client_closes(1));
     CHECK(server.last_client_close() - cancelled_at < 50ms);
     CHECK(wire.idle_connections(server.url()) == 0);
 
@@ -158,10 +150,7 @@ TEST_CASE("dropping a response stream mid-body closes its connection instead of 
     io.restart();
     io.run_for(50ms);
     CHECK(wire.idle_connections(server.url()) == 0);
-    const auto bound = std::chrono::steady_clock::now() + 2s;
-    while (server.connections_closed_by_client() == 0 && std::chrono::steady_clock::now() < bound)
-        std::this_thread::sleep_for(1ms);
-    CHECK(server.connections_closed_by_client() == 1);
+    CHECK(server.wait_for_client_closes(1));
 }
 
 TEST_CASE("a body that fails mid-way reports its error on this and every later read", "[transport][stream]")

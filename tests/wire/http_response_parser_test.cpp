@@ -286,11 +286,7 @@ TEST_CASE("each limit has a default and its own error", "[wire][http]")
 
 TEST_CASE("every recorded provider body survives chunked framing in random pieces", "[wire][http][fixtures]")
 {
-    std::vector<std::filesystem::path> bodies = llm::test::fixtures_ending_in(".sse");
-    for (const auto& json : llm::test::fixtures_ending_in(".json"))
-        if (json.filename().string().find(".meta.") == std::string::npos)
-            bodies.push_back(json);
-    for (const auto& path : bodies) {
+    for (const auto& path : llm::test::recorded_bodies()) {
         INFO("fixture " << path.filename().string());
         const std::string body = llm::test::read_file(path);
         for (unsigned seed = 1; seed <= 3; ++seed) {

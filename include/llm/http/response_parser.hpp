@@ -316,7 +316,7 @@ private:
         std::uint64_t size = 0;
         std::size_t i = 0;
         for (; i < text.size(); ++i) {
-            const int digit = hex(text[i]);
+            const int digit = syntax::hex_digit(text[i]);
             if (digit < 0)
                 break;
             if (size > (std::numeric_limits<std::uint64_t>::max() >> 4)) {
@@ -338,17 +338,6 @@ private:
             return;
         remaining_ = size;
         state_ = state::chunk_data;
-    }
-
-    static int hex(char c) noexcept
-    {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
     }
 
     static bool parse_decimal(std::string_view text, std::uint64_t& out) noexcept

@@ -63,6 +63,18 @@ constexpr bool equal_ignoring_case(std::string_view a, std::string_view b) noexc
     return true;
 }
 
+// The value of a hexadecimal digit, or -1.
+constexpr int hex_digit(char c) noexcept
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 constexpr std::string_view trim(std::string_view s) noexcept
 {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))

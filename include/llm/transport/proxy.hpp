@@ -96,15 +96,7 @@ private:
 
     static std::string percent_decode(std::string_view s)
     {
-        auto hex = [](char c) -> int {
-            if (c >= '0' && c <= '9')
-                return c - '0';
-            if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-            if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-            return -1;
-        };
+        auto hex = http::syntax::hex_digit;
         std::string out;
         for (std::size_t i = 0; i < s.size(); ++i) {
             if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
