@@ -24,6 +24,19 @@ transport::https_options quick()
     return test::quick_https_options();
 }
 
+// The stream's two operations, as awaitables.
+asio::awaitable<result<http::response>> head_of(transport::https::response_stream& s)
+{
+    co_return co_await detail::await_operation<result<http::response>>(
+        [&](auto h) { s.async_read_head(std::move(h)); });
+}
+
+asio::awaitable<result<std::optional<std::string>>> piece_of(transport::https::response_stream& s)
+{
+    co_return co_await detail::await_operation<result<std::optional<std::string>>>(
+        [&](auto h) { s.async_read_some(std::move(h)); });
+}
+
 // Reads head and body; returns the status, the pieces, and the error that ended it.
 struct read_out {
     int status = 0;
@@ -34,16 +47,14 @@ struct read_out {
 asio::awaitable<read_out> read_all(transport::https::response_stream& s)
 {
     read_out out;
-    auto head =
-        co_await detail::await_operation<result<http::response>>([&](auto h) { s.async_read_head(std::move(h)); });
+    auto head = co_await head_of(s);
     if (!head) {
         out.failure = head.error();
         co_return out;
     }
     out.status = head.value().status;
     while (true) {
-        auto piece = co_await detail::await_operation<result<std::optional<std::string>>>(
-            [&](auto h) { s.async_read_some(std::move(h)); });
+        auto piece = co_await piece_of(s);
         if (!piece) {
             out.failure = piece.error();
             co_return out;
@@ -100,12 +111,10 @@ TEST_CASE("cancelling a response stream closes the connection at once", "[transp
     transport::https wire(io.get_executor(), quick());
     auto s = wire.open(get(server.url()));
 
-    auto head = test::run(
-        io, detail::await_operation<result<http::response>>([&](auto h) { s.async_read_head(std::move(h)); }));
+    auto head = test::run(io, head_of(s));
     REQUIRE(head);
     REQUIRE(*head);
-    auto first = test::run(io, detail::await_operation<result<std::optional<std::string>>>(
-                                   [&](auto h) { s.async_read_some(std::move(h)); }));
+    auto first = test::run(io, piece_of(s));
     REQUIRE(first);
     REQUIRE(*first);
 
@@ -128,8 +137,7 @@ TEST_CASE("cancelling a response stream closes the connection at once", "[transp
     CHECK(wire.idle_connections(server.url()) == 0);
 
     // Later reads keep saying so, without touching the closed connection.
-    auto after = test::run(io, detail::await_operation<result<std::optional<std::string>>>(
-                                   [&](auto h) { s.async_read_some(std::move(h)); }));
+    auto after = test::run(io, piece_of(s));
     REQUIRE(after);
     CHECK(after->error() == errc::cancelled);
 }
@@ -142,8 +150,7 @@ TEST_CASE("dropping a response stream mid-body closes its connection instead of 
     transport::https wire(io.get_executor(), quick());
     {
         auto s = wire.open(get(server.url()));
-        auto head = test::run(
-            io, detail::await_operation<result<http::response>>([&](auto h) { s.async_read_head(std::move(h)); }));
+        auto head = test::run(io, head_of(s));
         REQUIRE(head);
         REQUIRE(*head);
     }
@@ -166,8 +173,7 @@ TEST_CASE("a body that fails mid-way reports its error on this and every later r
     REQUIRE(out);
     REQUIRE(out->failure);
     CHECK(*out->failure == errc::provider_unavailable);
-    auto again = test::run(io, detail::await_operation<result<std::optional<std::string>>>(
-                                   [&](auto h) { s.async_read_some(std::move(h)); }));
+    auto again = test::run(io, piece_of(s));
     REQUIRE(again);
     REQUIRE_FALSE(*again);
     CHECK(again->error() == errc::provider_unavailable);
@@ -178,8 +184,7 @@ TEST_CASE("reading the body before the head is refused as misuse", "[transport][
     asio::io_context io;
     transport::https wire(io.get_executor(), quick());
     auto s = wire.open(get("http://127.0.0.1:1/"));
-    auto r = test::run(io, detail::await_operation<result<std::optional<std::string>>>(
-                               [&](auto h) { s.async_read_some(std::move(h)); }));
+    auto r = test::run(io, piece_of(s));
     REQUIRE(r);
     REQUIRE_FALSE(*r);
     CHECK(r->error() == errc::bad_request);

@@ -261,11 +261,12 @@ private:
             header_count_ = 0;
             return;
         }
-        bool chunked = false, has_length = false, close = http_1_0_;
+        bool chunked = false, has_encoding = false, has_length = false, close = http_1_0_;
         std::uint64_t length = 0;
         for (const auto& [name, value] : headers_.fields) {
             if (syntax::equal_ignoring_case(name, "transfer-encoding")) {
                 // Only the last coding matters: chunked frames the body; anything else runs to close.
+                has_encoding = true;
                 chunked = ends_with_token(value, "chunked");
                 if (!chunked)
                     close = true;
@@ -288,7 +289,7 @@ private:
         sink.on_headers(status_, static_cast<const http::headers&>(headers_));
         if (no_body_ || status_ == 204 || status_ == 304) {
             state_ = state::done;
-        } else if (has_transfer_encoding()) {
+        } else if (has_encoding) {
             // With both, Transfer-Encoding wins; the Content-Length may be a smuggling attempt,
             // so the connection is not trusted with another request.
             state_ = chunked ? state::chunk_size : state::body_until_close;
@@ -307,8 +308,6 @@ private:
             state_ = state::body_until_close;
         }
     }
-
-    bool has_transfer_encoding() const { return headers_.find("transfer-encoding") != nullptr; }
 
     void chunk_size(std::string_view text)
     {

@@ -277,12 +277,11 @@ private:
                     proxied.headers.add("Proxy-Authorization", via->authorization);
                 bad = http::write_request(proxied, target, wire,
                                           target.scheme + "://" + target.authority() + target.target);
-                key = "via " + key_of(via->address) + " " + key;
             } else {
                 bad = http::write_request(r, target, wire);
-                if (via)
-                    key = "via " + key_of(via->address) + " " + key;
             }
+            if (via) // connections through a proxy are pooled apart from direct ones
+                key = "via " + key_of(via->address) + " " + key;
             if (bad)
                 setup_error = error{errc::bad_request, bad.message()};
         }
