@@ -86,11 +86,12 @@ void bare_asio(benchmark::State& state)
         state.SkipWithError("an exchange failed");
 }
 
-void transport_https(benchmark::State& state)
+void round_trips(benchmark::State& state, bool single_threaded)
 {
     prepare_server();
     asio::io_context io;
-    llm::transport::https wire(io.get_executor(), llm::transport::https_options{.proxy = {}});
+    llm::transport::https wire(io.get_executor(),
+                               llm::transport::https_options{.single_threaded = single_threaded, .proxy = {}});
     const llm::http::request r{.method = "GET", .url = server().url("/v1/models")};
     std::size_t ok = 0;
     for (auto _ : state) {
@@ -103,16 +104,36 @@ void transport_https(benchmark::State& state)
         state.SkipWithError("an exchange failed");
 }
 
+// The default: each exchange on a strand of its own, safe when many threads run the executor.
+void transport_https(benchmark::State& state)
+{
+    round_trips(state, false);
+}
+
+// https_options::single_threaded, as the baseline runs: one thread, no strand.
+void transport_https_single_threaded(benchmark::State& state)
+{
+    round_trips(state, true);
+}
+
 } // namespace
 
 BENCHMARK(bare_asio)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
 BENCHMARK(transport_https)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+BENCHMARK(transport_https_single_threaded)
+    ->MinTime(0.3)
+    ->Repetitions(11)
+    ->ReportAggregatesOnly(true)
+    ->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv)
 {
     auto medians = llm::bench::run_interleaved(argc, argv);
-    if (medians["bare_asio"] > 0)
+    if (medians["bare_asio"] > 0) {
         std::printf("\nratio transport::https / bare Asio (median): %.3f\n",
                     medians["transport_https"] / medians["bare_asio"]);
+        std::printf("ratio transport::https, single_threaded / bare Asio (median): %.3f\n",
+                    medians["transport_https_single_threaded"] / medians["bare_asio"]);
+    }
     return 0;
 }

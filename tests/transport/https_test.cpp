@@ -10,6 +10,7 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
+#include <asio/strand.hpp>
 #include <asio/thread_pool.hpp>
 #include <catch2/catch.hpp>
 
@@ -28,6 +29,15 @@ using test::send;
 transport::https_options quick()
 {
     return test::quick_https_options();
+}
+
+// The tests that drive pooling, deadlines and cancellation run both ways: each exchange on a
+// strand of its own (the default), and on the transport's executor (single_threaded).
+transport::https_options quick_either_way()
+{
+    auto options = quick();
+    options.single_threaded = GENERATE(false, true);
+    return options;
 }
 
 } // namespace
@@ -59,7 +69,7 @@ TEST_CASE("keep-alive connections are reused from the pool", "[transport][https]
     loopback_server server;
     server.otherwise(test::answer(200, "same"));
     asio::io_context io;
-    transport::https wire(io.get_executor(), quick());
+    transport::https wire(io.get_executor(), quick_either_way());
 
     for (int i = 0; i < 3; ++i)
         REQUIRE(send(wire, io, get(server.url())));
@@ -174,7 +184,7 @@ TEST_CASE("a stream that stalls mid-body trips the idle timeout", "[transport][h
     server.then({act::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + test::chunk_of("data: 1\n\n")},
                  act::stall{}});
     asio::io_context io;
-    auto options = quick();
+    auto options = quick_either_way();
     options.idle_timeout = 150ms;
     transport::https wire(io.get_executor(), options);
 
@@ -321,7 +331,7 @@ TEST_CASE("cancelling mid-stream closes the connection at once", "[transport][ht
     server.then({act::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + test::chunk_of("data: 1\n\n")},
                  act::stall{}});
     asio::io_context io;
-    transport::https wire(io.get_executor(), quick());
+    transport::https wire(io.get_executor(), quick_either_way());
 
     asio::cancellation_signal signal;
     std::optional<result<http::response>> got;
@@ -373,7 +383,13 @@ TEST_CASE("1,000 concurrent requests from 2 threads share one transport with a s
     auto options = quick();
     options.max_connections_per_host = 8;
     options.total_timeout = 60s;
-    transport::https wire(threads.get_executor(), options);
+    // Either each exchange gets a strand of its own, or all share the strand the transport is
+    // given, which is what single_threaded promises to be safe with.
+    options.single_threaded = GENERATE(false, true);
+    INFO("single_threaded, on a strand: " << options.single_threaded);
+    transport::https wire(options.single_threaded ? asio::any_io_executor(asio::make_strand(threads.get_executor()))
+                                                  : asio::any_io_executor(threads.get_executor()),
+                          options);
 
     constexpr int total = 1000;
     std::atomic<int> ok{0}, done{0};

@@ -30,10 +30,10 @@ struct outcome {
 
 struct recording_sink : buffered_response {
     std::size_t heads = 0;
-    void on_headers(int status, const headers& h)
+    void on_headers(int status, headers&& h)
     {
         ++heads;
-        buffered_response::on_headers(status, h);
+        buffered_response::on_headers(status, std::move(h));
     }
 };
 

@@ -5,11 +5,10 @@
 //   p.put(bytes, sink, ec);                  // as often as bytes arrive, split anywhere
 //   p.finish(sink, ec);                      // when the peer closed the connection
 //
-// The sink receives on_headers(status, headers) once the head is complete (interim 1xx
-// responses are skipped), then on_body(bytes) for each piece of the body as it arrives, in
-// order and never copied (a Content-Length body, a chunked body with its framing removed, or a
-// body that runs until the connection closes). Every error is final; every limit has its own
-// code (llm::http::errc).
+// The sink receives on_headers(status, headers&&) once the head is complete (interim 1xx
+// responses are skipped; the headers are handed over, not copied), then on_body(bytes) for each piece of the body as it
+// arrives, in order and never copied (a Content-Length body, a chunked body with its framing removed, or a body that
+// runs until the connection closes). Every error is final; every limit has its own code (llm::http::errc).
 #pragma once
 
 #include <llm/http/error.hpp>
@@ -92,7 +91,6 @@ public:
     // No byte of a response arrived yet: a closed pooled connection, safe to retry elsewhere.
     bool started() const noexcept { return started_; }
     int status() const noexcept { return status_; }
-    const http::headers& headers() const noexcept { return headers_; }
     const http::headers& trailers() const noexcept { return trailers_; }
     // The connection may carry another request after this response.
     bool keep_alive() const noexcept { return keep_alive_ && state_ == state::done; }
@@ -250,6 +248,8 @@ private:
             fail(errc::header_count_limit);
             return;
         }
+        if (into.fields.empty())
+            into.fields.reserve(16); // a provider's answer carries a dozen or two
         into.add(std::string(text.substr(0, colon)), std::string(value));
     }
 
@@ -286,7 +286,8 @@ private:
             }
         }
         keep_alive_ = !close;
-        sink.on_headers(status_, static_cast<const http::headers&>(headers_));
+        sink.on_headers(status_, std::move(headers_));
+        headers_.fields.clear(); // moved from: valid but unspecified
         if (no_body_ || status_ == 204 || status_ == 304) {
             state_ = state::done;
         } else if (has_encoding) {
@@ -402,10 +403,10 @@ private:
 // A sink that keeps the whole response, for callers that do not stream.
 struct buffered_response {
     http::response response;
-    void on_headers(int status, const http::headers& h)
+    void on_headers(int status, http::headers&& h)
     {
         response.status = status;
-        response.headers = h;
+        response.headers = std::move(h);
     }
     void on_body(std::string_view piece) { response.body.append(piece); }
 };

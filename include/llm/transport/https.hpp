@@ -38,7 +38,6 @@
 
 #include <array>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -73,8 +72,8 @@ public:
     void async_send(const http::request& r, Handler&& handler)
     {
         auto x = std::make_shared<exchange>(state_, r);
-        auto strand = x->strand;
-        llm::detail::spawn<http::response>(strand, send_whole(std::move(x)), std::forward<Handler>(handler));
+        auto ex = x->executor;
+        llm::detail::spawn<http::response>(ex, send_whole(std::move(x)), std::forward<Handler>(handler));
     }
 
     class response_stream;
@@ -166,7 +165,7 @@ private:
     }
 
     // Closes what the exchange is waiting on when the current phase's deadline (or the total
-    // one) passes. It runs on the exchange's strand, like the exchange itself.
+    // one) passes. It runs on the exchange's executor, like the exchange itself.
     //
     // Lazy on purpose: moving a deadline later (every read of a stream does) only updates a
     // field; the timer, once it fires, looks at the deadline in force and sleeps again if it has
@@ -174,15 +173,18 @@ private:
     struct watchdog {
         using clock = std::chrono::steady_clock;
 
-        explicit watchdog(const asio::any_io_executor& ex, clock::time_point total_deadline)
-            : timer(ex), total(total_deadline)
-        {
-        }
+        explicit watchdog(const asio::any_io_executor& ex) : timer(ex) {}
 
-        void arm(phase p, std::chrono::milliseconds limit, std::function<void()> abort_what)
+        // The deadline of the whole exchange starts now.
+        void start(std::chrono::milliseconds total_limit) { total = clock::now() + total_limit; }
+
+        // Until the next arm() or disarm(), the deadline closes `conn` (and cancels `resolver`).
+        void arm(phase p, std::chrono::milliseconds limit, detail::connection* conn,
+                 asio::ip::tcp::resolver* resolver = nullptr)
         {
             current = p;
-            abort = std::move(abort_what);
+            target = conn;
+            resolving = resolver;
             const auto phase_deadline = clock::now() + limit;
             total_binds = total <= phase_deadline;
             deadline = total_binds ? total : phase_deadline;
@@ -197,7 +199,8 @@ private:
         void disarm()
         {
             running = false;
-            abort = nullptr;
+            target = nullptr;
+            resolving = nullptr;
             if (waiting)
                 timer.cancel();
         }
@@ -212,7 +215,9 @@ private:
         {
             waiting = true;
             timer.expires_at(when);
-            timer.async_wait([self = self_ref.lock()](std::error_code ec) {
+            // Holds the exchange weakly: a pending deadline must not keep an abandoned one alive.
+            timer.async_wait([weak = self_ref](std::error_code ec) {
+                auto self = weak.lock();
                 if (!self)
                     return;
                 self->waiting = false;
@@ -223,21 +228,24 @@ private:
                     return;
                 }
                 self->fired = true;
-                if (self->abort)
-                    self->abort();
+                if (self->resolving)
+                    self->resolving->cancel();
+                if (self->target)
+                    self->target->close();
             });
         }
 
         asio::steady_timer timer;
-        clock::time_point total;
+        clock::time_point total{};
         clock::time_point deadline{};
-        std::weak_ptr<watchdog> self_ref;
+        std::weak_ptr<watchdog> self_ref; // shares the exchange's ownership
         phase current = phase::connect;
         bool total_binds = false;
         bool running = false; // a deadline is in force
         bool waiting = false; // the timer has a wait pending
         bool fired = false;
-        std::function<void()> abort;
+        detail::connection* target = nullptr;
+        asio::ip::tcp::resolver* resolving = nullptr;
     };
 
     static asio::awaitable<bool> cancelled()
@@ -247,10 +255,12 @@ private:
     }
 
     // One request and its response on one connection: what async_send and response_stream
-    // both drive. Lives on one strand; destroyed mid-way, it closes its connection.
-    struct exchange {
+    // both drive. Its steps never run at once; destroyed mid-way, it closes its connection.
+    struct exchange : std::enable_shared_from_this<exchange> {
         exchange(std::shared_ptr<state> shared, const http::request& r)
-            : st(std::move(shared)), strand(asio::make_strand(st->executor)), parser(st->options.limits)
+            : st(std::move(shared)),
+              executor(st->options.single_threaded ? st->executor : executor_type(asio::make_strand(st->executor))),
+              dog(executor), parser(st->options.limits)
         {
             if (st->config_error) {
                 setup_error = *st->config_error;
@@ -292,8 +302,7 @@ private:
         // Gives the connection back to the pool (or closes it) once.
         void release(bool reusable)
         {
-            if (dog)
-                dog->disarm();
+            dog.disarm();
             if (holds_slot) {
                 holds_slot = false;
                 st->pool.release(key, std::move(conn), reusable);
@@ -305,23 +314,25 @@ private:
             http::response head;
             bool head_done = false;
             std::string pending;
-            void on_headers(int status, const http::headers& h)
+            void on_headers(int status, http::headers&& h)
             {
                 head.status = status;
-                head.headers = h;
+                head.headers = std::move(h);
                 head_done = true;
             }
             void on_body(std::string_view piece) { pending.append(piece); }
         };
 
         std::shared_ptr<state> st;
-        asio::strand<executor_type> strand;
+        // Where the exchange runs: a strand of its own, or the transport's executor itself when
+        // that runs on one thread only (https_options::single_threaded).
+        executor_type executor;
         std::optional<error> setup_error; // from the request itself, reported by the first operation
         http::url target;
         std::optional<proxy_endpoint> via; // the proxy this exchange goes through, if any
         std::string wire;
         std::string key;
-        std::shared_ptr<watchdog> dog;
+        watchdog dog;
         std::unique_ptr<detail::connection> conn;
         bool holds_slot = false;
         bool started = false;
@@ -330,7 +341,6 @@ private:
         bool cancelled = false;       // the stream was cancelled
         http::response_parser parser;
         sink_type sink;
-        std::array<char, 16 * 1024> buffer; // not initialised: only what a read fills is used
     };
 
     // Sends the request and reads up to the end of the response head.
@@ -339,8 +349,8 @@ private:
         x.started = true;
         if (x.setup_error)
             co_return *x.setup_error;
-        x.dog = std::make_shared<watchdog>(x.strand, std::chrono::steady_clock::now() + x.st->options.total_timeout);
-        x.dog->self_ref = x.dog;
+        x.dog.start(x.st->options.total_timeout);
+        x.dog.self_ref = std::shared_ptr<watchdog>(x.shared_from_this(), &x.dog);
         // A reused connection may have been closed by the server in the instant before we used it;
         // if nothing of the answer arrived, the request is sent once more on a fresh connection.
         for (int attempt = 0; attempt < 2; ++attempt) {
@@ -351,7 +361,7 @@ private:
             x.conn = std::move(lease.value().conn);
             const bool reused = x.conn != nullptr;
             if (!reused) {
-                auto fresh = co_await connect(*x.st, x.target, x.via, *x.dog);
+                auto fresh = co_await connect(*x.st, x.target, x.via, x.dog);
                 if (!fresh) {
                     x.release(false);
                     co_return std::move(fresh).error();
@@ -365,7 +375,7 @@ private:
                 sent = co_await read_more(x);
             if (sent)
                 co_return success();
-            const bool retry = reused && !x.parser.started() && !x.dog->fired && !co_await cancelled();
+            const bool retry = reused && !x.parser.started() && !x.dog.fired && !co_await cancelled();
             x.release(false);
             if (!retry)
                 co_return std::move(sent).error();
@@ -376,12 +386,12 @@ private:
     static asio::awaitable<result<void>> send_request(exchange& x)
     {
         auto& conn = *x.conn;
-        x.dog->arm(phase::first_byte, x.st->options.first_byte_timeout, [&conn] { conn.close(); });
+        x.dog.arm(phase::first_byte, x.st->options.first_byte_timeout, &conn);
         auto [ec, n] =
             co_await asio::async_write(conn, asio::buffer(x.wire), asio::experimental::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec)
-            co_return failure(*x.dog, ec, "sending the request failed");
+            co_return failure(x.dog, ec, "sending the request failed");
         co_return success();
     }
 
@@ -391,15 +401,15 @@ private:
     {
         auto& conn = *x.conn;
         if (x.parser.started())
-            x.dog->arm(phase::idle, x.st->options.idle_timeout, [&conn] { conn.close(); });
-        else if (x.dog->current != phase::first_byte)
-            x.dog->arm(phase::first_byte, x.st->options.first_byte_timeout, [&conn] { conn.close(); });
+            x.dog.arm(phase::idle, x.st->options.idle_timeout, &conn);
+        else if (x.dog.current != phase::first_byte)
+            x.dog.arm(phase::first_byte, x.st->options.first_byte_timeout, &conn);
         auto [ec, n] =
-            co_await conn.async_read_some(asio::buffer(x.buffer), asio::experimental::as_tuple(asio::use_awaitable));
-        x.dog->pause();
+            co_await conn.async_read_some(asio::buffer(conn.buffer), asio::experimental::as_tuple(asio::use_awaitable));
+        x.dog.pause();
         if (n > 0) {
             std::error_code parse_ec;
-            x.parser.put(std::string_view(x.buffer.data(), n), x.sink, parse_ec);
+            x.parser.put(std::string_view(conn.buffer.data(), n), x.sink, parse_ec);
             if (parse_ec)
                 co_return error{errc::malformed_response, parse_ec.message()};
             if (x.parser.done())
@@ -415,7 +425,7 @@ private:
             co_return error{errc::provider_unavailable, end_ec.message()};
         }
         if (ec)
-            co_return failure(*x.dog, ec, "reading the response failed");
+            co_return failure(x.dog, ec, "reading the response failed");
         co_return success();
     }
 
@@ -455,7 +465,10 @@ private:
                 co_return std::move(piece).error();
             if (!piece.value())
                 co_return whole;
-            whole.body += *piece.value();
+            if (whole.body.empty())
+                whole.body = std::move(*piece.value()); // often the whole body: not copied
+            else
+                whole.body += *piece.value();
         }
     }
 
@@ -463,8 +476,8 @@ private:
     static asio::awaitable<result<detail::pool::lease>> acquire(state& st, const std::string& key)
     {
         detail::pool::lease lease;
-        auto w = std::make_shared<detail::pool::waiter>(co_await asio::this_coro::executor);
-        if (st.pool.try_acquire(key, lease, w))
+        auto w = st.pool.try_acquire(key, lease, co_await asio::this_coro::executor);
+        if (!w)
             co_return lease;
         auto [ec] = co_await w->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
         (void)ec; // woken by a grant or by cancellation: claim() tells which
@@ -481,10 +494,7 @@ private:
         const http::url& peer = via ? via->address : target;
         const std::string what = via ? "proxy " + peer.host : peer.host;
         asio::ip::tcp::resolver resolver(ex);
-        dog.arm(phase::connect, st.options.connect_timeout, [&resolver, c = conn.get()] {
-            resolver.cancel();
-            c->close();
-        });
+        dog.arm(phase::connect, st.options.connect_timeout, conn.get(), &resolver);
         auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
             peer.host, std::to_string(peer.port), asio::experimental::as_tuple(asio::use_awaitable));
         if (resolve_ec)
@@ -514,7 +524,7 @@ private:
                 co_return error{errc::internal_error, "could not set the TLS server name"};
             if (st.options.verify_peer)
                 tls.set_verify_callback(asio::ssl::host_name_verification(target.host));
-            dog.arm(phase::tls, st.options.tls_timeout, [c = conn.get()] { c->close(); });
+            dog.arm(phase::tls, st.options.tls_timeout, conn.get());
             auto [tls_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client,
                                                          asio::experimental::as_tuple(asio::use_awaitable));
             if (tls_ec) {
@@ -604,8 +614,8 @@ public:
     template <class Handler>
     void async_read_head(Handler&& handler)
     {
-        auto strand = x_->strand;
-        llm::detail::spawn<http::response>(strand, read_head(x_), std::forward<Handler>(handler));
+        auto ex = x_->executor;
+        llm::detail::spawn<http::response>(ex, read_head(x_), std::forward<Handler>(handler));
     }
 
     // The next piece of the body, as it arrives; nullopt at the end, when the connection goes
@@ -618,8 +628,8 @@ public:
     template <class Handler>
     void async_read_some(Handler&& handler)
     {
-        auto strand = x_->strand;
-        llm::detail::spawn<std::optional<std::string>>(strand, read_piece(x_), std::forward<Handler>(handler));
+        auto ex = x_->executor;
+        llm::detail::spawn<std::optional<std::string>>(ex, read_piece(x_), std::forward<Handler>(handler));
     }
 
     // Closes the connection now: the server sees the request abandoned. A pending read
@@ -628,7 +638,7 @@ public:
     {
         if (!x_)
             return;
-        asio::post(x_->strand, [x = x_] {
+        asio::post(x_->executor, [x = x_] {
             x->cancelled = true;
             if (x->conn)
                 x->conn->close();

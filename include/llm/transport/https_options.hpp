@@ -32,6 +32,11 @@ struct https_options {
 
     http::response_parser::limits limits;
 
+    // Set it when only one thread runs the executor the transport was given (or that executor
+    // is a strand): exchanges then run on it directly instead of each on a strand of its own,
+    // which saves a strand's locking on every step. Wrong when several threads run it.
+    bool single_threaded = false;
+
     // Proxies, read from HTTPS_PROXY / HTTP_PROXY / NO_PROXY when the options are made.
     proxy_settings proxy = proxy_settings::from_environment();
 };

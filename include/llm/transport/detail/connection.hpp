@@ -7,6 +7,7 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -70,6 +71,10 @@ public:
 
     std::chrono::steady_clock::time_point idle_since{};
 
+    // Where reads land, one per connection rather than per request. Not initialised: only what
+    // a read fills is used.
+    std::array<char, 16 * 1024> buffer;
+
 private:
     asio::ssl::stream<asio::ip::tcp::socket> stream_;
     bool tls_;
@@ -95,20 +100,19 @@ public:
         lease given;
     };
 
-    // Takes a slot now if one is free; otherwise queues `w` and returns false: the caller waits
-    // on w->wake and then checks w->granted.
-    bool try_acquire(const std::string& key, lease& out, const std::shared_ptr<waiter>& w)
+    // Takes a slot now if one is free (and returns nullptr); otherwise queues a waiter whose
+    // timer runs on `ex` and returns it: the caller waits on its wake timer, then claim()s.
+    std::shared_ptr<waiter> try_acquire(const std::string& key, lease& out, const asio::any_io_executor& ex)
     {
         std::lock_guard lock(mutex_);
         auto& host = hosts_[key];
         if (take_idle(host, out))
-            return true;
+            return nullptr;
         if (host.open < limit_) {
             ++host.open;
-            return true;
+            return nullptr;
         }
-        host.waiters.push_back(w);
-        return false;
+        return host.waiters.emplace_back(std::make_shared<waiter>(ex));
     }
 
     // After a wait ends: true, with the slot, if it was granted. A caller that was cancelled
