@@ -50,9 +50,24 @@ std::vector<sample> samples()
         {"conflicting lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"},
         {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
         {"chunk without crlf", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n0\r\n\r\n"},
+        // A bare LF may end the head's lines (see below), never the chunked framing's or trailers'.
+        {"bare LF after a trailer",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: 1\n\r\n"},
+        {"bare LF after chunk data", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\n0\r\n\r\n"},
+        {"bare LF after chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\r\n0\r\n\r\n"},
+        {"CR in the data, bare LF after it",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nok\r\n0\r\n\r\n"},
         {"folded header", "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n"},
         {"nul in value", std::string("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n", 48)},
         {"bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok"},
+        {"two-digit status", "HTTP/1.1 20 0OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"status below 100", "HTTP/1.1 043 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"space inside a header name", "HTTP/1.1 200 OK\r\nContent Type: text/plain\r\nContent-Length: 2\r\n\r\nok"},
+        {"whitespace before the CRLF after chunk data",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\t\n0\r\n\r\n"},
+        {"CR without LF after chunk data", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r"
+                                           "\xfc"
+                                           "0\r\n\r\n"},
         {"both framings",
          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
     };
@@ -61,6 +76,16 @@ std::vector<sample> samples()
 // Cases where we disagree with llhttp on purpose.
 const std::map<std::string, std::string> deliberate = {
     {"bare LF line ends", "RFC 9112 §2.2 lets a recipient accept a bare LF; we do, llhttp does not"},
+    {"status below 100", "status codes run from 100 to 599 (RFC 9110 §15); llhttp 8 takes 043, we refuse it"},
+    {"two-digit status", "a status code is three digits (RFC 9112 §4); llhttp 8 reads \"20\" as one, we refuse it"},
+    {"space inside a header name", "a field name is a token (RFC 9110 §5.1), and a space in one is a smuggling "
+                                   "favourite; llhttp 8 takes it, we refuse it"},
+    {"whitespace before the CRLF after chunk data",
+     "llhttp 8 skips what follows a chunk's data up to a line end; RFC 9112 §7.1 wants CRLF right after it, and so "
+     "do we"},
+    {"CR without LF after chunk data",
+     "llhttp 8 (Debian's) takes a CR followed by any byte as the end of a chunk, the laxity behind CVE-2023-30589 "
+     "and gone from llhttp 9; chunked framing needs CRLF, and we refuse anything else"},
     {"space before colon", "whitespace between a field name and its colon is how request smuggling begins; a "
                            "client may refuse it (RFC 9112 §5.1) and we do, llhttp accepts it in responses"},
     {"both framings", "llhttp rejects a response with both Content-Length and Transfer-Encoding; we follow RFC 9112 "

@@ -222,6 +222,21 @@ TEST_CASE("bare LF line endings are accepted in the head", "[wire][http]")
     CHECK(r.message.body == "ok");
 }
 
+TEST_CASE("chunked framing needs CRLF: a bare LF after a chunk size, its data or a trailer is refused", "[wire][http]")
+{
+    const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    CHECK(whole(head + "2\nok\r\n0\r\n\r\n").error == errc::bad_chunk);
+    CHECK(whole(head + "2\r\nok\n0\r\n\r\n").error == errc::bad_chunk);
+    CHECK(whole(head + "2\r\nok\r\n0\r\nX-Trailer: 1\n\r\n").error == errc::bad_chunk);
+    CHECK(whole(head + "2\r\nok\r\n0\r\n\n").error == errc::bad_chunk);
+    // A CR that is the chunk's last byte is data: it does not end the line after it.
+    CHECK(whole(head + "3\r\nok\r\n0\r\n\r\n").error == errc::bad_chunk);
+    require_same_at_every_cut(head + "3\r\nok\r\n0\r\n\r\n");
+    auto fine = whole(head + "3\r\nok\r\r\n0\r\n\r\n");
+    CHECK(fine.done);
+    CHECK(fine.message.body == "ok\r");
+}
+
 TEST_CASE("malformed responses fail with their own error, the same at every cut", "[wire][http]")
 {
     struct bad {

@@ -129,7 +129,10 @@ private:
         }
         if (!text.empty() && text.back() == '\r')
             text.remove_suffix(1);
-        handle_line(text, sink);
+        else if (state_ == state::chunk_size || state_ == state::chunk_data_end || state_ == state::trailer_line)
+            fail(errc::bad_chunk); // RFC 9112 §2.2 tolerates a bare LF in the head; we go no further
+        if (!error_)
+            handle_line(text, sink);
         line_.clear();
         return length;
     }
