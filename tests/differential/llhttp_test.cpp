@@ -61,6 +61,8 @@ std::vector<sample> samples()
         {"nul in value", std::string("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n", 48)},
         {"bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok"},
         {"two-digit status", "HTTP/1.1 20 0OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"HTTP/2.0 status line", "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"interim response with a body", "HTTP/1.1 103 Early Hints\r\nTransfer-Encoding: x\r\n\r\nnot a response"},
         {"status below 100", "HTTP/1.1 043 OK\r\nContent-Length: 2\r\n\r\nok"},
         {"space inside a header name", "HTTP/1.1 200 OK\r\nContent Type: text/plain\r\nContent-Length: 2\r\n\r\nok"},
         {"whitespace before the CRLF after chunk data",
@@ -77,6 +79,10 @@ std::vector<sample> samples()
 const std::map<std::string, std::string> deliberate = {
     {"bare LF line ends", "RFC 9112 §2.2 lets a recipient accept a bare LF; we do, llhttp does not"},
     {"status below 100", "status codes run from 100 to 599 (RFC 9110 §15); llhttp 8 takes 043, we refuse it"},
+    {"interim response with a body", "a 1xx response has no content (RFC 9110 §15.2): we read the next response "
+                                     "after its head, llhttp 8 reads a body from a 1xx with Transfer-Encoding"},
+    {"HTTP/2.0 status line", "HTTP/2 has no status line; a peer that sends one does not speak HTTP/1.x and we stop, "
+                             "llhttp 8 reads on"},
     {"two-digit status", "a status code is three digits (RFC 9112 §4); llhttp 8 reads \"20\" as one, we refuse it"},
     {"space inside a header name", "a field name is a token (RFC 9110 §5.1), and a space in one is a smuggling "
                                    "favourite; llhttp 8 takes it, we refuse it"},
