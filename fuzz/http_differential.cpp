@@ -1,12 +1,16 @@
 // libFuzzer: our response parser and llhttp must reach the same verdict, status, headers and
-// body on any bytes, except where we differ on purpose (tests/differential lists each case):
-// inputs with a version other than HTTP/1.x, a status code that is not three digits, an interim response with framing
-// headers, or with a bare LF, a control character, a header name that is not a token or a line folded with more than
-// one space in the head, a bare CR in the head or anywhere in a chunked response, whitespace before a header colon, or
-// both Content-Length and Transfer-Encoding are skipped. A bare LF in the body is data; in chunked framing, llhttp 8 is
-// laxer than RFC 9112 §7.1 in several ways, so when we refuse a chunked body that llhttp takes,
-// a strict walk of the chunks here decides: framing that really is malformed is a deliberate
-// difference, well-formed framing we refused is a bug.
+// body on any bytes, except where we differ on purpose (tests/differential lists each case).
+// Skipped, as far as text can tell:
+// - a version other than HTTP/1.x, or a status code that is not three digits from 100 up;
+// - an interim, 204 or 304 response with framing headers;
+// - in the head: a bare LF, a control character, a header name that is not a token, a line
+//   folded with more than one space;
+// - a bare CR in the head, or anywhere in a chunked response;
+// - whitespace before a header colon, or both Content-Length and Transfer-Encoding.
+// A bare LF in the body is data; in chunked framing, llhttp 8 is laxer than RFC 9112 §7.1 in
+// several ways, so when we refuse a chunked body that llhttp takes, a strict walk of the chunks
+// here decides: framing that really is malformed is a deliberate difference, well-formed
+// framing we refused is a bug.
 #include <support/http_verdict.hpp>
 #include <support/llhttp_reference.hpp>
 
@@ -27,20 +31,20 @@ bool deliberately_different(std::string_view bytes)
 {
     // The head, as far as text can tell: up to the first CRLF CRLF, or all of it.
     const auto head = bytes.substr(0, bytes.find("\r\n\r\n"));
+    // What follows the version: the status code and the rest of the head.
+    const auto status = head.substr(std::min(head.size(), head.find(' ') + 1));
     // A status code of other than three digits, or below 100: we refuse it (RFC 9112 §4, RFC 9110
     // §15), llhttp 8 takes "20", "2" or "043".
-    if (const auto code = head.substr(std::min(head.size(), head.find(' ') + 1)).substr(0, 4);
-        code.size() < 3 || code.find_first_not_of("0123456789") < 3 || code[0] == '0' ||
+    const auto code = status.substr(0, 4);
+    if (code.size() < 3 || code.find_first_not_of("0123456789") < 3 || code[0] == '0' ||
         (code.size() == 4 && code[3] != ' ' && code[3] != '\r'))
         return true;
     // A version other than HTTP/1.0 and 1.1: we refuse it, llhttp 8 reads "HTTP/2.0 200" as HTTP/1.
     if (!head.starts_with("HTTP/1.0 ") && !head.starts_with("HTTP/1.1 "))
         return true;
-    // An interim (1xx) response with framing headers: it has no content (RFC 9110 §15.2) and we
-    // read none; llhttp 8 reads a body after it.
-    // The same for 204 and 304, which have none either.
-    if (const auto status = head.substr(std::min(head.size(), head.find(' ') + 1));
-        (status.starts_with('1') || status.starts_with("204") || status.starts_with("304")) &&
+    // An interim (1xx), 204 or 304 response with framing headers: it has no content (RFC 9110
+    // §15) and we read none; llhttp 8 reads a body after it.
+    if ((status.starts_with('1') || status.starts_with("204") || status.starts_with("304")) &&
         (contains_ignoring_case(bytes, "content-length") || contains_ignoring_case(bytes, "transfer-encoding")))
         return true;
     for (std::size_t i = 0; i < head.size(); ++i) {
@@ -74,6 +78,7 @@ bool deliberately_different(std::string_view bytes)
     return bytes.find(" :") != std::string_view::npos || bytes.find("\t:") != std::string_view::npos ||
            (contains_ignoring_case(head, "content-length") && contains_ignoring_case(head, "transfer-encoding"));
 }
+
 // Whether `body` is chunked exactly as RFC 9112 §7.1 writes it: size [;ext] CRLF, data, CRLF,
 // ..., a zero size, trailer lines ending in CRLF, an empty line.
 bool strictly_chunked(std::string_view body)

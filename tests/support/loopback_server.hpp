@@ -84,6 +84,14 @@ inline script chunked(int status, const std::vector<std::string>& pieces, std::c
     return s;
 }
 
+// A chunked event stream that sends its first event, then goes silent with the connection open:
+// what a stalled provider looks like, for deadline and cancellation tests.
+inline script first_event_then_stall()
+{
+    return {server_action::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk_of("data: 1\n\n")},
+            server_action::stall{}};
+}
+
 struct received_request {
     std::string head; // request line and headers, as sent
     std::string body;

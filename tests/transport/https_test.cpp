@@ -181,8 +181,7 @@ TEST_CASE("a server that never answers trips the first-byte timeout", "[transpor
 TEST_CASE("a stream that stalls mid-body trips the idle timeout", "[transport][https][timeout]")
 {
     loopback_server server;
-    server.then({act::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + test::chunk_of("data: 1\n\n")},
-                 act::stall{}});
+    server.then(test::first_event_then_stall());
     asio::io_context io;
     auto options = quick_either_way();
     options.idle_timeout = 150ms;
@@ -328,8 +327,7 @@ TEST_CASE("a CA file that cannot be loaded is a configuration error on every req
 TEST_CASE("cancelling mid-stream closes the connection at once", "[transport][https][cancel]")
 {
     loopback_server server;
-    server.then({act::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + test::chunk_of("data: 1\n\n")},
-                 act::stall{}});
+    server.then(test::first_event_then_stall());
     asio::io_context io;
     transport::https wire(io.get_executor(), quick_either_way());
 

@@ -105,8 +105,7 @@ TEST_CASE("an error status is a head like any other; its body can be read", "[tr
 TEST_CASE("cancelling a response stream closes the connection at once", "[transport][stream][cancel]")
 {
     loopback_server server;
-    server.then({act::send{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + test::chunk_of("data: 1\n\n")},
-                 act::stall{}});
+    server.then(test::first_event_then_stall());
     asio::io_context io;
     transport::https wire(io.get_executor(), quick());
     auto s = wire.open(get(server.url()));
