@@ -4,7 +4,7 @@
 // - a version other than HTTP/1.x, or a status code that is not three digits from 100 up;
 // - an interim, 204 or 304 response with framing headers;
 // - in the head: a bare LF, a control character, a header name that is not a token, a line
-//   folded with more than one space;
+//   folded with more than one space or after trailing whitespace;
 // - a bare CR in the head, or anywhere in a chunked response;
 // - whitespace before a header colon, or both Content-Length and Transfer-Encoding.
 // A bare LF in the body is data; in chunked framing, llhttp 8 is laxer than RFC 9112 §7.1 in
@@ -58,13 +58,17 @@ bool deliberately_different(std::string_view bytes)
     }
     // A header name that is not a token (a space inside it, say): we refuse it (RFC 9110 §5.1),
     // llhttp 8 takes several such. Lines that start with whitespace continue the one before.
+    std::string_view previous;
     for (auto rest = head.substr(std::min(head.size(), head.find("\r\n") + 2)); !rest.empty();) {
         const auto line = rest.substr(0, rest.find("\r\n"));
         rest.remove_prefix(std::min(rest.size(), line.size() + 2));
-        // A folded line (obs-fold) indented by more than one space: we replace the fold with one
-        // space, llhttp 8 keeps the indent as it is; RFC 9112 §5.2 allows both.
-        if (const auto indent = line.substr(0, line.find_first_not_of(" \t")); !indent.empty() && indent != " ")
+        // A folded line (obs-fold) indented by more than one space, or after a line that ends in
+        // whitespace: the fold is that whitespace, the CRLF and the indent, and we replace it all
+        // with one space; llhttp 8 keeps the whitespace as it is. RFC 9112 §5.2 allows both.
+        if (const auto indent = line.substr(0, line.find_first_not_of(" \t"));
+            !indent.empty() && (indent != " " || previous.ends_with(' ') || previous.ends_with('\t')))
             return true;
+        previous = line;
         if (!line.empty() && line[0] != ' ' && line[0] != '\t' && line.find(':') != std::string_view::npos &&
             !llm::http::syntax::is_token(line.substr(0, line.find(':'))))
             return true;

@@ -19,7 +19,9 @@ namespace {
 struct sample {
     std::string name;
     std::string wire;
-    bool eof = true; // the connection closes after the bytes
+    // The connection closes after the bytes. Samples whose status llhttp reads as interim keep
+    // it open: closed, both parsers would see no final response.
+    bool eof = true;
 };
 
 std::vector<sample> samples()
@@ -33,6 +35,9 @@ std::vector<sample> samples()
         {"trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n"},
         {"until close", "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: 1\n\ndata: 2\n\n"},
         {"http/1.0", "HTTP/1.0 200 OK\r\n\r\nold"},
+        {"empty lines before the status line", "\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"an empty line after an interim response",
+         "HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
         {"continue then ok", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
         {"repeated headers", "HTTP/1.1 200 OK\r\nSet-Cookie: a\r\nSet-Cookie: b\r\nContent-Length: 0\r\n\r\n"},
         {"no reason phrase", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"},
@@ -58,12 +63,16 @@ std::vector<sample> samples()
         {"CR in the data, bare LF after it",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nok\r\n0\r\n\r\n"},
         {"folded header", "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n"},
+        {"folded header indented by more than a space",
+         "HTTP/1.1 200 OK\r\nX-A: a\r\n\t  b\r\nContent-Length: 0\r\n\r\n"},
+        {"whitespace before a fold", "HTTP/1.1 200 OK\r\nX-A: a \r\n b\r\nContent-Length: 0\r\n\r\n"},
         {"nul in value", std::string("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n", 48)},
         {"bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok"},
-        {"two-digit status", "HTTP/1.1 20 0OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"two-digit status", "HTTP/1.1 20 0OK\r\nContent-Length: 2\r\n\r\nok", false},
         {"HTTP/2.0 status line", "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
-        {"interim response with a body", "HTTP/1.1 103 Early Hints\r\nTransfer-Encoding: x\r\n\r\nnot a response"},
-        {"status below 100", "HTTP/1.1 043 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"interim response with a body", "HTTP/1.1 103 Early Hints\r\nTransfer-Encoding: x\r\n\r\nnot a response\r\n",
+         false},
+        {"status below 100", "HTTP/1.1 043 OK\r\nContent-Length: 2\r\n\r\nok", false},
         {"space inside a header name", "HTTP/1.1 200 OK\r\nContent Type: text/plain\r\nContent-Length: 2\r\n\r\nok"},
         {"whitespace before the CRLF after chunk data",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\t\n0\r\n\r\n"},
@@ -92,6 +101,11 @@ const std::map<std::string, std::string> deliberate = {
     {"CR without LF after chunk data",
      "llhttp 8 (Debian's) takes a CR followed by any byte as the end of a chunk, the laxity behind CVE-2023-30589 "
      "and gone from llhttp 9; chunked framing needs CRLF, and we refuse anything else"},
+    {"folded header indented by more than a space",
+     "RFC 9112 §5.2 has a recipient replace an obs-fold with one or more spaces: we replace it with one, llhttp 8 "
+     "keeps the indent as it is"},
+    {"whitespace before a fold", "an obs-fold begins with the whitespace before its CRLF (RFC 9112 §5.2): we "
+                                 "replace all of it with one space, llhttp 8 keeps that whitespace"},
     {"space before colon", "whitespace between a field name and its colon is how request smuggling begins; a "
                            "client may refuse it (RFC 9112 §5.1) and we do, llhttp accepts it in responses"},
     {"both framings", "llhttp rejects a response with both Content-Length and Transfer-Encoding; we follow RFC 9112 "

@@ -16,7 +16,6 @@ inline http_verdict llhttp_verdict(const std::vector<std::string_view>& pieces, 
     struct collector {
         http_verdict v;
         bool in_value = false;
-        bool began = false;
         bool done = false;
     } c;
     llhttp_settings_t settings;
@@ -26,7 +25,6 @@ inline http_verdict llhttp_verdict(const std::vector<std::string_view>& pieces, 
         got.v.headers.clear();
         got.v.body.clear();
         got.in_value = false;
-        got.began = true;
         return 0;
     };
     settings.on_header_field = [](llhttp_t* p, const char* at, size_t n) {
@@ -77,9 +75,10 @@ inline http_verdict llhttp_verdict(const std::vector<std::string_view>& pieces, 
     for (auto& [name, value] : c.v.headers)
         while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
             value.pop_back();
-    // A connection closed before any response is an error for us (errc::truncated); llhttp has
-    // nothing to report. Both mean "no answer".
-    if (eof && !c.began)
+    // A connection closed before a final response (none at all, or only interim ones) is an error
+    // for us (errc::truncated); llhttp, between two messages, has nothing to report. Both mean
+    // "no answer".
+    if (eof && !c.done)
         failed = true;
     c.v.accepted = !failed;
     c.v.complete = c.done;

@@ -171,6 +171,21 @@ TEST_CASE("interim 1xx responses are skipped", "[wire][http]")
     require_same_at_every_cut(wire, false);
 }
 
+TEST_CASE("empty lines before a status line are skipped, within the header limit", "[wire][http]")
+{
+    const std::string wire = "\r\n\nHTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    auto r = whole(wire, false);
+    CHECK(r.done);
+    CHECK(r.message.status == 200);
+    CHECK(r.message.body == "ok");
+    require_same_at_every_cut(wire, false);
+
+    std::string flood;
+    for (int i = 0; i < 40 * 1024; ++i)
+        flood += "\r\n";
+    CHECK(whole(flood + "HTTP/1.1 200 OK\r\n\r\n").error == errc::header_limit);
+}
+
 TEST_CASE("204, 304 and answers to HEAD have no body", "[wire][http]")
 {
     CHECK(whole("HTTP/1.1 204 No Content\r\n\r\n", false).done);

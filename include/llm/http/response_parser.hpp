@@ -195,6 +195,10 @@ private:
 
     void status_line(std::string_view text)
     {
+        // Empty lines before a status line are skipped, as llhttp does and RFC 9112 §2.2 asks of a
+        // server before a request line; they count against header_bytes, so a flood of them ends.
+        if (text.empty())
+            return;
         // "HTTP/1.1 200 OK": version, status, then an optional reason.
         if (text.size() < 12 || text.substr(0, 7) != "HTTP/1." || (text[7] != '0' && text[7] != '1') ||
             text[8] != ' ' || (text.size() > 12 && text[12] != ' ')) {
