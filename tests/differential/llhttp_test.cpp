@@ -79,6 +79,8 @@ std::vector<sample> samples()
         {"CR without LF after chunk data", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r"
                                            "\xfc"
                                            "0\r\n\r\n"},
+        {"a chunk extension that is not a token",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\xb4\xb4\r\nok\r\n0\r\n\r\n"},
         {"both framings",
          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
     };
@@ -108,6 +110,9 @@ const std::map<std::string, std::string> deliberate = {
                                  "replace all of it with one space, llhttp 8 keeps that whitespace"},
     {"space before colon", "whitespace between a field name and its colon is how request smuggling begins; a "
                            "client may refuse it (RFC 9112 §5.1) and we do, llhttp accepts it in responses"},
+    {"a chunk extension that is not a token",
+     "a recipient must ignore chunk extensions it does not know (RFC 9112 §7.1.1), and we ignore them unread; "
+     "llhttp 8 refuses one whose name is not a token"},
     {"both framings", "llhttp rejects a response with both Content-Length and Transfer-Encoding; we follow RFC 9112 "
                       "§6.3: Transfer-Encoding wins, and the connection is not reused"},
 };
