@@ -13,7 +13,7 @@ macro(llm_find_dependency)
 endmacro()
 
 llm_find_dependency(Threads)
-llm_find_dependency(Boost 1.81 CONFIG)
+llm_find_dependency(Boost 1.81 CONFIG COMPONENTS json)
 llm_find_dependency(OpenSSL 3)
 
 # Standalone Asio ships no CMake package: find its headers and wrap them in a target.

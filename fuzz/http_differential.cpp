@@ -109,7 +109,8 @@ bool strictly_chunked(std::string_view body, bool extensions_too = false)
             return false;
         if (extensions_too)
             for (char c : line.substr(digits))
-                if (!llm::http::syntax::is_token_char(static_cast<unsigned char>(c)) && c != ';' && c != '=' && c != ' ' && c != '\t' && c != '"')
+                if (!llm::http::syntax::is_token_char(static_cast<unsigned char>(c)) && c != ';' && c != '=' &&
+                    c != ' ' && c != '\t' && c != '"')
                     return false;
         if (size == 0) {
             while (next_line(line))

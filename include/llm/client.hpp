@@ -11,6 +11,7 @@
 #include <llm/config.hpp>
 #include <llm/core/validate.hpp>
 #include <llm/detail/hook.hpp>
+#include <llm/detail/http_upstream.hpp>
 #include <llm/detail/policy_list.hpp>
 #include <llm/detail/spawn.hpp>
 #include <llm/stream.hpp>
@@ -416,7 +417,7 @@ private:
 
     // ── streams ───────────────────────────────────────────────────────────────────────────
 
-    using upstream_type = typename detail::upstream_of<transport_type>::type;
+    using upstream_type = typename detail::upstream_for<transport_type, provider_type>::type;
 
     struct stream_state {
         explicit stream_state(request req) : c{.request = std::move(req), .streaming = true} {}
@@ -433,9 +434,10 @@ private:
     template <class Handler>
     void start_next(std::shared_ptr<stream_state> s, Handler&& handler)
     {
-        static_assert(model_transport<transport_type>,
-                      "llm::client: streaming over an HTTP transport needs the provider's stream decoder, "
-                      "which arrives with llm::transport::https");
+        static_assert(model_transport<transport_type> ||
+                          (http_streaming_transport<transport_type> && streaming_provider<provider_type>),
+                      "llm::client: streaming over HTTP needs a transport with open() (llm::transport::https) "
+                      "and a provider with a stream decoder (llm::provider::openai, anthropic, gemini)");
         if (s->busy) {
             auto ex = asio::get_associated_executor(handler, get_executor());
             result<std::optional<chunk>> misuse{
@@ -504,7 +506,10 @@ private:
         }
         auto first = co_await through_routes(c, [&](const request& r) -> asio::awaitable<result<std::optional<chunk>>> {
             s->upstream.reset(); // a failed attempt's upstream closes before the next one opens
-            s->upstream.emplace(transport_.open(r));
+            if constexpr (model_transport<transport_type>)
+                s->upstream.emplace(transport_.open(r));
+            else
+                s->upstream.emplace(transport_, provider_, r);
             co_return co_await next_from(*s->upstream);
         });
         if (!first) {

@@ -96,6 +96,32 @@ TEST_CASE("a field without a colon has an empty value, and an unfinished event i
     CHECK(datas(p) == std::vector<std::string>{"", "\n"});
 }
 
+TEST_CASE("finish() dispatches the event a complete body ended in, without its blank line", "[wire][sse]")
+{
+    for (std::string_view tail : {"data: last", "data: last\n", "data: last\r", "data: last\r\n"}) {
+        INFO("the body ends in " << tail.size() << " bytes of its last event");
+        parser p;
+        std::vector<event> got;
+        auto collect = [&](const event& e) { got.push_back(e); };
+        REQUIRE_FALSE(p.put("data: first\n\nevent: end\n", collect));
+        REQUIRE_FALSE(p.put(tail, collect));
+        REQUIRE(got.size() == 1);
+        REQUIRE_FALSE(p.finish(collect));
+        REQUIRE(got.size() == 2);
+        CHECK(got[1].type == "end");
+        CHECK(got[1].data == "last");
+        CHECK_FALSE(p.finish(collect)); // nothing more
+        CHECK(got.size() == 2);
+    }
+    parser empty;
+    std::size_t events = 0;
+    CHECK_FALSE(empty.finish([&](const event&) { ++events; }));
+    CHECK(events == 0);
+    parser failed(8);
+    CHECK(failed.put("data: far too long\n", [](const event&) {}) == llm::sse::errc::event_too_large);
+    CHECK(failed.finish([](const event&) {}) == llm::sse::errc::event_too_large);
+}
+
 TEST_CASE("the space after the colon is optional", "[wire][sse]")
 {
     CHECK(datas(whole("data:test\n\ndata: test\n\n")) == std::vector<std::string>{"test", "test"});

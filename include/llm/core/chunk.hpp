@@ -18,6 +18,7 @@ struct tool_call_delta {
     std::string id;
     std::string name;
     std::string arguments; // the next piece of JSON text, to append
+    std::string signature; // tool_call::signature, when the provider sends one
 
     friend bool operator==(const tool_call_delta&, const tool_call_delta&) = default;
 };

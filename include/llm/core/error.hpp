@@ -3,6 +3,8 @@
 // caller needs to act (HTTP status, provider message, when to retry).
 #pragma once
 
+#include <llm/core/rate_limits.hpp>
+
 #include <chrono>       // retry_after
 #include <optional>     // retry_after
 #include <string>       // message
@@ -122,6 +124,7 @@ struct error {
     int http_status = 0;                                  // 0 when no HTTP answer was received
     std::string provider_type;                            // e.g. "overloaded_error", "rate_limit_error"
     std::optional<std::chrono::milliseconds> retry_after; // when the provider or a policy says to retry
+    llm::rate_limits rate_limits;                         // the provider's rate-limit headers, if it sent any
 
     error() = default;
     error(errc e) : code(make_error_code(e)) {} // NOLINT(google-explicit-constructor): `return errc::x;` reads best

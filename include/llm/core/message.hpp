@@ -14,6 +14,9 @@ struct tool_call {
     std::string id;        // the provider's id, echoed back in the matching tool_result
     std::string name;      // the tool's name as declared in request::tools
     std::string arguments; // the arguments as JSON text, exactly as the model wrote them
+    // Opaque state the provider attached to the call and wants back with it in the next turn
+    // (Gemini's thought signature); empty for most providers.
+    std::string signature;
 
     friend bool operator==(const tool_call&, const tool_call&) = default;
 };

@@ -32,6 +32,17 @@ inline std::optional<error> validate(const request& r)
     for (const auto& t : r.tools)
         if (t.name.empty())
             return bad("a tool definition has an empty name");
+    if (r.tool_choice && r.tool_choice->kind == tool_choice::mode::tool) {
+        bool declared = false;
+        for (const auto& t : r.tools)
+            declared = declared || t.name == r.tool_choice->name;
+        if (!declared)
+            return bad("request.tool_choice names a tool that request.tools does not declare");
+    }
+    if (r.tool_choice && r.tool_choice->kind == tool_choice::mode::required && r.tools.empty())
+        return bad("request.tool_choice requires a tool call, but request.tools is empty");
+    if (r.response_format && r.response_format->schema.empty())
+        return bad("request.response_format has an empty schema: give the JSON Schema the answer must follow");
     return std::nullopt;
 }
 

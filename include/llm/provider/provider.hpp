@@ -3,13 +3,16 @@
 // http::response, success or error, back into an llm::response or an llm::error.
 #pragma once
 
+#include <llm/core/chunk.hpp>
 #include <llm/core/request.hpp>
 #include <llm/core/response.hpp>
 #include <llm/core/result.hpp>
 #include <llm/http/message.hpp>
 
 #include <concepts>    // same_as
+#include <string_view> // stream bytes
 #include <type_traits> // is_empty_v
+#include <vector>      // chunks
 
 namespace llm {
 
@@ -22,6 +25,33 @@ concept provider_policy = requires(const P& p, const request& r, const http::res
     {
         p.decode(answer)
         } -> std::same_as<result<response>>;
+};
+
+// Decodes a streamed answer's body as it arrives: feed() each piece, appending the chunks it
+// completes; finish() at the end of the body, which fails if the provider's terminal event
+// never came. An error event inside the stream is an error from feed().
+template <class D>
+concept stream_decoder = requires(D& d, std::string_view bytes, std::vector<chunk>& out)
+{
+    {
+        d.feed(bytes, out)
+        } -> std::same_as<result<void>>;
+    {
+        d.finish(out)
+        } -> std::same_as<result<void>>;
+};
+
+// A provider that can stream: encode_stream() asks for a streamed answer, decoder() makes a
+// fresh stream decoder for one answer. An error status is decoded by decode(), like any other.
+template <class P>
+concept streaming_provider = provider_policy<P> && requires(const P& p, const request& r)
+{
+    {
+        p.encode_stream(r)
+        } -> std::same_as<result<http::request>>;
+    {
+        p.decoder()
+        } -> stream_decoder;
 };
 
 } // namespace llm

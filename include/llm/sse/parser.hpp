@@ -92,6 +92,25 @@ public:
         return {};
     }
 
+    // The stream's body is complete (its HTTP framing said so): the event it ended in, without
+    // the blank line that would close it, is dispatched. Providers' SDKs do the same, and some
+    // servers end their last event that way; a stream cut short is the transport's error, not
+    // this. A line not yet ended counts as ended.
+    template <class OnEvent>
+    std::error_code finish(OnEvent&& on_event)
+    {
+        if (failed_)
+            return failed_;
+        after_cr_ = false;
+        if (!pending_.empty()) {
+            std::string last = std::move(pending_);
+            pending_.clear();
+            if (auto ec = line(last, on_event))
+                return ec;
+        }
+        return dispatch(on_event);
+    }
+
     // The `id:` of the last event, to send back as Last-Event-ID when reconnecting.
     const std::string& last_event_id() const noexcept { return last_id_; }
 

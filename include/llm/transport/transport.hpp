@@ -67,19 +67,20 @@ concept http_transport = requires(T& t, const http::request& r)
     t.async_send(r, detail::handler_archetype<result<http::response>>{});
 };
 
+// An HTTP transport that can also hand over a response as it arrives: open(request) returns a
+// body stream whose async_read_head completes with void(result<http::response>) (the body
+// empty), whose async_read_some completes with void(result<std::optional<std::string>>) (the
+// next piece; nullopt at the end), and whose cancel() closes the connection.
+template <class T>
+concept http_streaming_transport = http_transport<T> && requires(T& t, const http::request& r)
+{
+    t.open(r).async_read_head(detail::handler_archetype<result<http::response>>{});
+    t.open(r).async_read_some(detail::handler_archetype<result<std::optional<std::string>>>{});
+    t.open(r).cancel();
+};
+
 template <class T>
 concept transport_policy = model_transport<T> || http_transport<T>;
-
-namespace detail {
-template <class T>
-struct upstream_of {
-    struct type {}; // HTTP transports stream through their provider
-};
-template <model_transport T>
-struct upstream_of<T> {
-    using type = decltype(std::declval<T&>().open(std::declval<const request&>()));
-};
-} // namespace detail
 
 } // namespace llm
 

@@ -1,0 +1,141 @@
+// Reading providers' JSON with Boost.JSON: parsing into a per-call arena, and the few accessors
+// every decoder needs, which return nothing instead of throwing on a missing or mistyped field.
+#pragma once
+
+#include <llm/core/error.hpp>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <cmath>       // floor
+#include <cstdint>     // std::uint64_t
+#include <optional>    // count
+#include <string>      // messages
+#include <string_view> // keys
+#include <vector>      // floats
+
+namespace llm::provider::detail {
+
+namespace json = boost::json;
+
+// A malformed answer: the provider's name, then what was wrong and where.
+inline error malformed(std::string_view provider, std::string_view what)
+{
+    std::string message(provider);
+    message += ": ";
+    message += what;
+    return {errc::malformed_response, std::move(message)};
+}
+
+// Parses `text` into `arena`'s memory; `what` names the text in the error ("the response body").
+inline std::optional<error> parse_into(json::value& out, std::string_view text, json::monotonic_resource& arena,
+                                       std::string_view provider, std::string_view what)
+{
+    std::error_code ec;
+    json::parse_options options;
+    options.max_depth = 64;
+    out = json::parse(text, ec, json::storage_ptr(&arena), options);
+    if (ec)
+        return malformed(provider, std::string(what) + " is not valid JSON (" + ec.message() + ")");
+    return std::nullopt;
+}
+
+// The member `key` of `v` if `v` is an object that has it.
+inline const json::value* member(const json::value* v, std::string_view key) noexcept
+{
+    if (!v)
+        return nullptr;
+    const auto* object = v->if_object();
+    return object ? object->if_contains(key) : nullptr;
+}
+
+// The member `key` of `v` if it is an object, else nullptr.
+inline const json::object* object_at(const json::value* v, std::string_view key) noexcept
+{
+    const auto* m = member(v, key);
+    return m ? m->if_object() : nullptr;
+}
+
+// The member `key` of `v` if it is an array, else nullptr.
+inline const json::array* array_at(const json::value* v, std::string_view key) noexcept
+{
+    const auto* m = member(v, key);
+    return m ? m->if_array() : nullptr;
+}
+
+// The string member `key`, or empty when it is missing, null or not a string.
+inline std::string_view text_at(const json::value* v, std::string_view key) noexcept
+{
+    const auto* m = member(v, key);
+    if (!m)
+        return {};
+    const auto* s = m->if_string();
+    return s ? std::string_view(*s) : std::string_view{};
+}
+
+// Whether the member `key` is present and a string (even empty).
+inline bool has_text(const json::value* v, std::string_view key) noexcept
+{
+    const auto* m = member(v, key);
+    return m && m->is_string();
+}
+
+// A count: a non-negative integer, also when written as 12.0; nullopt when missing or not one.
+inline std::optional<std::uint64_t> count_at(const json::value* v, std::string_view key) noexcept
+{
+    const auto* m = member(v, key);
+    if (!m)
+        return std::nullopt;
+    if (const auto* u = m->if_uint64())
+        return *u;
+    if (const auto* i = m->if_int64())
+        return *i >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(*i)) : std::nullopt;
+    if (const auto* d = m->if_double())
+        if (*d >= 0 && *d < 1.8e19 && std::floor(*d) == *d)
+            return static_cast<std::uint64_t>(*d);
+    return std::nullopt;
+}
+
+inline bool flag_at(const json::value* v, std::string_view key) noexcept
+{
+    const auto* m = member(v, key);
+    return m && m->is_bool() && m->get_bool();
+}
+
+// The numbers of `values` as floats; an error names the first that is not a number.
+inline std::optional<error> floats(const json::array& values, std::vector<float>& out, std::string_view provider)
+{
+    out.clear();
+    out.reserve(values.size());
+    for (const auto& v : values) {
+        if (const auto* d = v.if_double())
+            out.push_back(static_cast<float>(*d));
+        else if (const auto* i = v.if_int64())
+            out.push_back(static_cast<float>(*i));
+        else if (const auto* u = v.if_uint64())
+            out.push_back(static_cast<float>(*u));
+        else
+            return malformed(provider, "an embedding holds a value that is not a number");
+    }
+    return std::nullopt;
+}
+
+// The start of a body that is not JSON (an HTML page from a proxy, say), for an error message:
+// at most 200 bytes, control characters shown as spaces.
+inline std::string body_excerpt(std::string_view body)
+{
+    std::string out = "the error body is not JSON";
+    if (body.empty())
+        return out + " (it is empty)";
+    out += ": ";
+    const auto shown = body.substr(0, 200);
+    for (char c : shown)
+        out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    if (shown.size() < body.size())
+        out += "...";
+    return out;
+}
+
+} // namespace llm::provider::detail

@@ -1,0 +1,113 @@
+// Runs recorded provider answers through the real path: a loopback server replays the fixture,
+// llm::transport::https carries it, llm::client with the provider under test decodes it.
+#pragma once
+
+#include <llm/client.hpp>
+#include <llm/transport/https.hpp>
+
+#include <support/https_client.hpp>
+#include <support/loopback_server.hpp>
+#include <support/replay.hpp>
+#include <support/run.hpp>
+
+#include <asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llm::test {
+
+// What a stream gave: its chunks in order, the answer they add up to, and how it ended.
+struct streamed {
+    std::vector<chunk> chunks;
+    std::string text;
+    std::vector<tool_call> tool_calls;
+    std::optional<finish_reason> finish;
+    std::optional<usage> last_usage;
+    std::optional<error> failure;
+};
+
+inline void add_up(streamed& s, const chunk& c)
+{
+    s.chunks.push_back(c);
+    s.text += c.text;
+    for (const auto& d : c.tool_calls) {
+        if (s.tool_calls.size() <= d.index)
+            s.tool_calls.resize(d.index + 1);
+        auto& call = s.tool_calls[d.index];
+        if (!d.id.empty())
+            call.id = d.id;
+        if (!d.name.empty())
+            call.name = d.name;
+        if (!d.signature.empty())
+            call.signature = d.signature;
+        call.arguments += d.arguments;
+    }
+    if (c.finish_reason)
+        s.finish = c.finish_reason;
+    if (c.usage)
+        s.last_usage = c.usage;
+}
+
+// A client of `Provider` (configured by `make(base_url)`) against a loopback server.
+template <class Provider>
+struct provider_rig {
+    asio::io_context io;
+    loopback_server server;
+    client<transport::https, Provider> ai;
+
+    template <class Make>
+    explicit provider_rig(Make make)
+        : ai(transport::https(io.get_executor(), quick_https_options()), make(server.url("/")))
+    {
+    }
+
+    // The fixture replayed to one complete() call.
+    result<response> complete(const std::string& fixture, request r, unsigned seed = 1)
+    {
+        server.then(replay(load_recorded(fixture), seed));
+        auto got = run(io, ai.complete(std::move(r)));
+        REQUIRE(got);
+        return std::move(*got);
+    }
+
+    // The fixture replayed to one stream, read to its end or its error.
+    streamed stream(const std::string& fixture, request r, unsigned seed = 1)
+    {
+        server.then(replay(load_recorded(fixture), seed));
+        auto s = ai.stream(std::move(r));
+        auto got = run(io, [&]() -> asio::awaitable<streamed> {
+            streamed out;
+            while (true) {
+                auto next = co_await s.next();
+                if (!next) {
+                    out.failure = next.error();
+                    break;
+                }
+                if (!next.value())
+                    break;
+                add_up(out, *next.value());
+            }
+            co_return out;
+        }());
+        REQUIRE(got);
+        return std::move(*got);
+    }
+
+    // What the server received last: the request line and headers, and the body.
+    received_request last_sent() const
+    {
+        auto all = server.received();
+        REQUIRE_FALSE(all.empty());
+        return all.back();
+    }
+};
+
+inline request hello(std::string model = "test-model")
+{
+    return request{.model = std::move(model), .messages = {user("Say hello")}};
+}
+
+} // namespace llm::test
