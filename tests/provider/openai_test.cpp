@@ -24,19 +24,10 @@ provider::openai openai_at(const std::string& base)
     return provider::openai(config_at(base));
 }
 
-struct stream_case {
-    const char* fixture;
-    std::size_t text_size;
-    const char* text_start;
-    finish_reason finish;
-    std::optional<usage> last_usage;
-    std::vector<tool_call> calls;
-};
-
 // Facts read from the fixtures (choice 0's content and refusal deltas joined, tool-call pieces
 // joined by index, the last finish_reason and usage; text sizes in bytes), with finish reasons normalized: a turn
 // that calls tools ends in tool_calls, a refusal in content_filter.
-const std::vector<stream_case> stream_cases = {
+const std::vector<test::stream_case> stream_cases = {
     {"openai/chat-stream-content-logprobs.sse", 4, "Foo!", finish_reason::stop, usage{9, 2, 0}, {}},
     {"openai/chat-stream-finish-length.sse", 2, "{\"", finish_reason::length, usage{79, 1, 0}, {}},
     {"openai/chat-stream-n2-multiple-choices.sse",
@@ -146,18 +137,7 @@ TEST_CASE("every recorded Chat Completions stream decodes to its text, tool call
           "[provider][openai][fixtures]")
 {
     test::provider_rig<provider::openai> rig(openai_at);
-    for (const auto& c : stream_cases) {
-        for (unsigned seed = 1; seed <= 3; ++seed) {
-            INFO(c.fixture << ", cut with seed " << seed);
-            const auto s = rig.stream(c.fixture, test::hello(), seed);
-            REQUIRE_FALSE(s.failure);
-            CHECK(s.text.size() == c.text_size);
-            CHECK(s.text.starts_with(c.text_start));
-            CHECK(s.finish == c.finish);
-            CHECK(s.last_usage == c.last_usage);
-            CHECK(s.tool_calls == c.calls);
-        }
-    }
+    test::check_streams(rig, stream_cases);
     const auto sent = rig.last_sent();
     CHECK_THAT(sent.head, Catch::StartsWith("POST /v1/chat/completions HTTP/1.1\r\n"));
     CHECK_THAT(sent.head, Catch::Contains("Authorization: Bearer sk-test-secret\r\n"));
@@ -222,21 +202,18 @@ TEST_CASE("error answers decode to the status's errc with the provider's type an
     // Recorded without its status: served as the 400 its type implies.
     auto unsupported = test::load_recorded("openai/error-400-unsupported-parameter.json");
     unsupported.status = 400;
-    rig.server.then(test::replay(unsupported));
-    auto bad = test::run(rig.io, rig.ai.complete(test::hello()));
-    REQUIRE(bad);
-    REQUIRE_FALSE(*bad);
-    CHECK(bad->error() == errc::bad_request);
-    CHECK(bad->error().provider_type == "invalid_request_error");
-    CHECK_THAT(bad->error().message, Catch::Contains("Use 'max_completion_tokens' instead."));
+    auto bad = rig.complete(test::replay(unsupported), test::hello());
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error() == errc::bad_request);
+    CHECK(bad.error().provider_type == "invalid_request_error");
+    CHECK_THAT(bad.error().message, Catch::Contains("Use 'max_completion_tokens' instead."));
 
     // The same body under a 200 status: still an error, judged by its type.
-    rig.server.then(
-        test::answer(200, test::read_file(test::fixtures_dir() / "openai/error-400-unsupported-parameter.json")));
-    auto disguised = test::run(rig.io, rig.ai.complete(test::hello()));
-    REQUIRE(disguised);
-    REQUIRE_FALSE(*disguised);
-    CHECK(disguised->error() == errc::bad_request);
+    auto disguised = rig.complete(
+        test::answer(200, test::read_file(test::fixtures_dir() / "openai/error-400-unsupported-parameter.json")),
+        test::hello());
+    REQUIRE_FALSE(disguised);
+    CHECK(disguised.error() == errc::bad_request);
 
     auto missing = rig.complete("ollama/error-404-model-not-found-native-api.json", test::hello());
     REQUIRE_FALSE(missing);
@@ -244,12 +221,11 @@ TEST_CASE("error answers decode to the status's errc with the provider's type an
     CHECK(missing.error().http_status == 404);
     CHECK(missing.error().message == "openai: model 'nonexistent-model:latest' not found");
 
-    rig.server.then(test::answer(502, "<html><body>Bad gateway</body></html>", "Content-Type: text/html\r\n"));
-    auto gateway = test::run(rig.io, rig.ai.complete(test::hello()));
-    REQUIRE(gateway);
-    REQUIRE_FALSE(*gateway);
-    CHECK(gateway->error() == errc::provider_unavailable);
-    CHECK_THAT(gateway->error().message, Catch::Contains("not JSON: <html><body>Bad gateway"));
+    auto gateway = rig.complete(
+        test::answer(502, "<html><body>Bad gateway</body></html>", "Content-Type: text/html\r\n"), test::hello());
+    REQUIRE_FALSE(gateway);
+    CHECK(gateway.error() == errc::provider_unavailable);
+    CHECK_THAT(gateway.error().message, Catch::Contains("not JSON: <html><body>Bad gateway"));
 }
 
 TEST_CASE("a 429 carries retry_after and the rate-limit headers, streamed or not", "[provider][openai]")
@@ -259,11 +235,9 @@ TEST_CASE("a 429 carries retry_after and the rate-limit headers, streamed or not
         R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})";
     const std::string headers = "retry-after-ms: 1500\r\nx-ratelimit-remaining-requests: 0\r\n"
                                 "x-ratelimit-reset-requests: 6m0s\r\nX-RateLimit-Limit-Tokens: 40000\r\n";
-    rig.server.then(test::answer(429, body, headers));
-    auto got = test::run(rig.io, rig.ai.complete(test::hello()));
-    REQUIRE(got);
-    REQUIRE_FALSE(*got);
-    const auto& e = got->error();
+    auto got = rig.complete(test::answer(429, body, headers), test::hello());
+    REQUIRE_FALSE(got);
+    const auto& e = got.error();
     CHECK(e == errc::rate_limited);
     CHECK(e.retry_after == std::chrono::milliseconds(1500));
     CHECK(e.rate_limits.remaining_requests() == 0u);
@@ -271,9 +245,9 @@ TEST_CASE("a 429 carries retry_after and the rate-limit headers, streamed or not
     CHECK(*e.rate_limits.find("x-ratelimit-limit-tokens") == "40000");
 
     // Without retry-after*, the reset of the spent limit says when.
-    rig.server.then(
-        test::answer(429, body, "x-ratelimit-remaining-requests: 0\r\nx-ratelimit-reset-requests: 6m0s\r\n"));
-    const auto s = rig.stream("openai/chat-stream-text-include-usage.sse", test::hello()); // the 429 comes first
+    const auto s =
+        rig.stream(test::answer(429, body, "x-ratelimit-remaining-requests: 0\r\nx-ratelimit-reset-requests: 6m0s\r\n"),
+                   test::hello());
     REQUIRE(s.failure);
     CHECK(*s.failure == errc::rate_limited);
     CHECK(s.failure->retry_after == std::chrono::minutes(6));
@@ -295,12 +269,10 @@ TEST_CASE("malformed answers are errors with context, never a crash or an empty 
              {"", "not valid JSON"},
          }) {
         INFO(c.body);
-        rig.server.then(test::answer(200, c.body, "Content-Type: application/json\r\n"));
-        auto got = test::run(rig.io, rig.ai.complete(test::hello()));
-        REQUIRE(got);
-        REQUIRE_FALSE(*got);
-        CHECK(got->error() == errc::malformed_response);
-        CHECK_THAT(got->error().message, Catch::StartsWith("openai: ") && Catch::Contains(c.says));
+        auto got = rig.complete(test::answer(200, c.body, "Content-Type: application/json\r\n"), test::hello());
+        REQUIRE_FALSE(got);
+        CHECK(got.error() == errc::malformed_response);
+        CHECK_THAT(got.error().message, Catch::StartsWith("openai: ") && Catch::Contains(c.says));
     }
     for (const auto& c : std::vector<bad_case>{
              {"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n", "ended before data: [DONE]"},
@@ -310,21 +282,10 @@ TEST_CASE("malformed answers are errors with context, never a crash or an empty 
              {"data: {\"choices\":[{\"delta\":{\"tool_calls\":[3]}}]}\n\ndata: [DONE]\n\n", "not an object"},
          }) {
         INFO(c.body);
-        rig.server.then(test::chunked(200, {c.body}, {}));
-        auto s = rig.ai.stream(test::hello());
-        auto got = test::run(rig.io, [&]() -> asio::awaitable<std::optional<error>> {
-            while (true) {
-                auto next = co_await s.next();
-                if (!next)
-                    co_return next.error();
-                if (!next.value())
-                    co_return std::nullopt;
-            }
-        }());
-        REQUIRE(got);
-        REQUIRE(*got);
-        CHECK(**got == errc::malformed_response);
-        CHECK_THAT((*got)->message, Catch::Contains(c.says));
+        const auto s = rig.stream(test::chunked(200, {c.body}, {}), test::hello());
+        REQUIRE(s.failure);
+        CHECK(*s.failure == errc::malformed_response);
+        CHECK_THAT(s.failure->message, Catch::Contains(c.says));
     }
 }
 

@@ -67,7 +67,13 @@ struct provider_rig {
     // The fixture replayed to one complete() call.
     result<response> complete(const std::string& fixture, request r, unsigned seed = 1)
     {
-        server.then(replay(load_recorded(fixture), seed));
+        return complete(replay(load_recorded(fixture), seed), std::move(r));
+    }
+
+    // The server's answer to one complete() call.
+    result<response> complete(script answer, request r)
+    {
+        server.then(std::move(answer));
         auto got = run(io, ai.complete(std::move(r)));
         REQUIRE(got);
         return std::move(*got);
@@ -76,7 +82,13 @@ struct provider_rig {
     // The fixture replayed to one stream, read to its end or its error.
     streamed stream(const std::string& fixture, request r, unsigned seed = 1)
     {
-        server.then(replay(load_recorded(fixture), seed));
+        return stream(replay(load_recorded(fixture), seed), std::move(r));
+    }
+
+    // The server's answer to one stream, read to its end or its error.
+    streamed stream(script answer, request r)
+    {
+        server.then(std::move(answer));
         auto s = ai.stream(std::move(r));
         auto got = run(io, [&]() -> asio::awaitable<streamed> {
             streamed out;
@@ -104,6 +116,34 @@ struct provider_rig {
         return all.back();
     }
 };
+
+// What a recorded stream must decode to.
+struct stream_case {
+    const char* fixture;
+    std::size_t text_size; // in bytes
+    const char* text_start;
+    finish_reason finish;
+    std::optional<usage> last_usage;
+    std::vector<tool_call> calls;
+};
+
+// Replays each case's fixture three times, cut differently each time, and checks what it gave.
+template <class Provider>
+void check_streams(provider_rig<Provider>& rig, const std::vector<stream_case>& cases)
+{
+    for (const auto& c : cases) {
+        for (unsigned seed = 1; seed <= 3; ++seed) {
+            INFO(c.fixture << ", cut with seed " << seed);
+            const auto s = rig.stream(c.fixture, request{.model = "m", .messages = {user("hi")}}, seed);
+            REQUIRE_FALSE(s.failure);
+            CHECK(s.text.size() == c.text_size);
+            CHECK(s.text.starts_with(c.text_start));
+            CHECK(s.finish == c.finish);
+            CHECK(s.last_usage == c.last_usage);
+            CHECK(s.tool_calls == c.calls);
+        }
+    }
+}
 
 inline request hello(std::string model = "test-model")
 {

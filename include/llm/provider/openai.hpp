@@ -17,6 +17,7 @@
 #include <llm/provider/detail/json_reader.hpp>
 #include <llm/provider/detail/json_writer.hpp>
 #include <llm/provider/detail/request_checks.hpp>
+#include <llm/provider/detail/tool_calls.hpp>
 
 #include <cstdint>     // std::uint64_t
 #include <cstdlib>     // std::getenv
@@ -88,30 +89,6 @@ struct openai_config {
 };
 
 namespace detail {
-
-// Maps the provider's tool-call indices (sparse, or absent) to dense ones in order of arrival.
-class call_indices {
-public:
-    // The dense index for the provider's `index`, or for a call without one: a new call unless
-    // its id is one already seen.
-    std::size_t of(std::optional<std::uint64_t> index, std::string_view id)
-    {
-        for (const auto& [key, known_id, dense] : seen_)
-            if (index ? key == index : (!id.empty() && known_id == id))
-                return dense;
-        seen_.push_back({index, std::string(id), seen_.size()});
-        return seen_.size() - 1;
-    }
-    bool any() const noexcept { return !seen_.empty(); }
-
-private:
-    struct entry {
-        std::optional<std::uint64_t> key;
-        std::string id;
-        std::size_t dense;
-    };
-    std::vector<entry> seen_;
-};
 
 inline finish_reason openai_finish(std::string_view reason) noexcept
 {
