@@ -81,6 +81,7 @@ std::vector<sample> samples()
                                            "0\r\n\r\n"},
         {"a chunk extension that is not a token",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\xb4\xb4\r\nok\r\n0\r\n\r\n"},
+        {"an HTTP/1.0 interim response", "HTTP/1.0 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
         {"both framings",
          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
     };
@@ -113,6 +114,9 @@ const std::map<std::string, std::string> deliberate = {
     {"a chunk extension that is not a token",
      "a recipient must ignore chunk extensions it does not know (RFC 9112 §7.1.1), and we ignore them unread; "
      "llhttp 8 refuses one whose name is not a token"},
+    {"an HTTP/1.0 interim response", "a client must parse 1xx responses before the final one, even unexpected ones "
+                                     "(RFC 9110 §15.2): we skip it whatever its version; llhttp 8 reads an HTTP/1.0 "
+                                     "one as the last response before the connection closes"},
     {"both framings", "llhttp rejects a response with both Content-Length and Transfer-Encoding; we follow RFC 9112 "
                       "§6.3: Transfer-Encoding wins, and the connection is not reused"},
 };
