@@ -166,11 +166,11 @@ public:
             return post(executor_, std::forward<Handler>(handler), result<response>{std::move(*answer)});
         if (auto* failure = std::get_if<error>(&s))
             return post(executor_, std::forward<Handler>(handler), result<response>{std::move(*failure)});
-        if (auto* script = std::get_if<stream_script>(&s)) {
-            if (script->then_fail)
-                return post(executor_, std::forward<Handler>(handler), result<response>{*script->then_fail});
-            if (!script->then_hang)
-                return post(executor_, std::forward<Handler>(handler), result<response>{assemble(*script)});
+        if (auto* streamed = std::get_if<stream_script>(&s)) {
+            if (streamed->then_fail)
+                return post(executor_, std::forward<Handler>(handler), result<response>{*streamed->then_fail});
+            if (!streamed->then_hang)
+                return post(executor_, std::forward<Handler>(handler), result<response>{assemble(*streamed)});
         }
         detail::parked<result<response>>::hold(std::forward<Handler>(handler), executor_);
     }
@@ -264,10 +264,10 @@ private:
         return s;
     }
 
-    static response assemble(const stream_script& script)
+    static response assemble(const stream_script& streamed)
     {
         response r{.model = "scripted"};
-        for (const auto& c : script.chunks) {
+        for (const auto& c : streamed.chunks) {
             r.text += c.text;
             if (c.finish_reason)
                 r.finish_reason = *c.finish_reason;
@@ -280,8 +280,8 @@ private:
     // Any step as a stream: an answer becomes one chunk, an error fails the first next().
     static stream_script as_stream(step s)
     {
-        if (auto* script = std::get_if<stream_script>(&s))
-            return std::move(*script);
+        if (auto* streamed = std::get_if<stream_script>(&s))
+            return std::move(*streamed);
         if (auto* answer = std::get_if<response>(&s))
             return {.chunks = {
                         chunk{.text = answer->text, .finish_reason = answer->finish_reason, .usage = answer->usage}}};
