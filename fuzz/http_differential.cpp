@@ -51,6 +51,12 @@ bool deliberately_different(std::string_view bytes)
     // it for the last response on a connection about to close.
     if (head.starts_with("HTTP/1.0 1"))
         return true;
+    // After an interim response the final head follows, where the checks below do not look:
+    // a bare LF anywhere then is taken for a line end we accept and llhttp 8 refuses.
+    if (status.starts_with('1'))
+        for (std::size_t i = 0; i < bytes.size(); ++i)
+            if (bytes[i] == '\n' && (i == 0 || bytes[i - 1] != '\r'))
+                return true;
     for (std::size_t i = 0; i < head.size(); ++i) {
         if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r'))
             return true; // a bare LF: we accept it as a line end

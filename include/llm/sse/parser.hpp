@@ -76,9 +76,9 @@ public:
                     return ec;
             } else {
                 pending_.append(bytes.substr(i, end - i));
-                std::string whole = std::move(pending_);
+                const auto ec = line(pending_, on_event); // line() never touches pending_
                 pending_.clear();
-                if (auto ec = line(whole, on_event))
+                if (ec)
                     return ec;
             }
             i = end + 1;
@@ -103,9 +103,9 @@ public:
             return failed_;
         after_cr_ = false;
         if (!pending_.empty()) {
-            std::string last = std::move(pending_);
+            const auto ec = line(pending_, on_event);
             pending_.clear();
-            if (auto ec = line(last, on_event))
+            if (ec)
                 return ec;
         }
         return dispatch(on_event);

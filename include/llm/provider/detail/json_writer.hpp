@@ -2,6 +2,7 @@
 // is built, since every provider's request is a fixed shape filled from llm::request.
 #pragma once
 
+#include <array>       // the escape table
 #include <charconv>    // to_chars
 #include <cstdint>     // std::uint64_t
 #include <string>      // out
@@ -124,43 +125,56 @@ private:
             out_ += ',';
     }
 
+    // Bytes a JSON string must escape: the control characters, the quote and the backslash.
+    static constexpr auto must_escape = [] {
+        std::array<bool, 256> table{};
+        for (int c = 0; c < 0x20; ++c)
+            table[static_cast<std::size_t>(c)] = true;
+        table['"'] = table['\\'] = true;
+        return table;
+    }();
+
     void quoted(std::string_view s)
     {
         static constexpr char hex[] = "0123456789abcdef";
-        if (!valid_utf8(s))
-            valid_ = false;
-        out_ += '"';
-        std::size_t plain = 0; // start of the run of bytes that need no escape
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            const auto c = static_cast<unsigned char>(s[i]);
-            if (c >= 0x20 && c != '"' && c != '\\')
+        out_.reserve(out_.size() + s.size() + 2);
+        out_.push_back('"');
+        unsigned char seen = 0;     // every byte or'ed: text without a high bit is ASCII, valid UTF-8
+        const char* run = s.data(); // start of the bytes that need no escape
+        const char* const end = s.data() + s.size();
+        for (const char* p = run; p != end; ++p) {
+            const auto c = static_cast<unsigned char>(*p);
+            seen |= c;
+            if (!must_escape[c])
                 continue;
-            out_.append(s.substr(plain, i - plain));
-            plain = i + 1;
+            out_.append(run, static_cast<std::size_t>(p - run));
+            run = p + 1;
             switch (c) {
             case '"':
-                out_ += "\\\"";
+                out_.append("\\\"", 2);
                 break;
             case '\\':
-                out_ += "\\\\";
+                out_.append("\\\\", 2);
                 break;
             case '\n':
-                out_ += "\\n";
+                out_.append("\\n", 2);
                 break;
             case '\r':
-                out_ += "\\r";
+                out_.append("\\r", 2);
                 break;
             case '\t':
-                out_ += "\\t";
+                out_.append("\\t", 2);
                 break;
-            default:
-                out_ += "\\u00";
-                out_ += hex[c >> 4];
-                out_ += hex[c & 0xF];
+            default: {
+                const char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+                out_.append(escaped, sizeof escaped);
+            }
             }
         }
-        out_.append(s.substr(plain));
-        out_ += '"';
+        out_.append(run, static_cast<std::size_t>(end - run));
+        out_.push_back('"');
+        if ((seen & 0x80) != 0 && !valid_utf8(s))
+            valid_ = false;
     }
 
     std::string& out_;
