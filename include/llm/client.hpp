@@ -591,6 +591,8 @@ private:
             answer.finish_reason = *piece.finish_reason;
         if (piece.usage)
             answer.usage = *piece.usage; // cumulative: the latest report is the call's usage so far
+        if (!piece.rate_limits.empty())
+            answer.rate_limits = piece.rate_limits;
     }
 
     // A cached answer, replayed as a single chunk.

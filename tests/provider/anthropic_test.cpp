@@ -162,6 +162,16 @@ TEST_CASE("complete Messages answers decode: text, tool calls, usage, model and 
     CHECK_THAT(retried.value().text, Catch::StartsWith(R"({"items":[{"product_name":"Green Tea","price":5.50)"));
     CHECK(retried.value().usage == usage{406, 50, 0});
 
+    // A streamed answer carries them on its first chunk.
+    auto headers = test::load_recorded("anthropic/messages-nonstream-ratelimit-headers.json").headers;
+    auto streamed = test::load_recorded("anthropic/messages-stream-text.sse");
+    streamed.headers = headers;
+    const auto s = rig.stream(test::replay(streamed), test::hello());
+    REQUIRE_FALSE(s.failure);
+    REQUIRE(s.chunks.size() > 2);
+    CHECK(s.chunks[0].rate_limits.remaining_requests() == 49u);
+    CHECK(s.chunks[1].rate_limits.empty());
+
     auto limited = rig.complete("anthropic/messages-nonstream-ratelimit-headers.json", test::hello());
     REQUIRE(limited);
     CHECK(limited.value().finish_reason == finish_reason::tool_calls);
@@ -276,7 +286,9 @@ TEST_CASE("Messages requests that cannot be sent are refused with a clear error"
 TEST_CASE("malformed Messages answers are errors with context", "[provider][anthropic]")
 {
     test::provider_rig<provider::anthropic> rig(anthropic_at);
-    for (std::string body : {R"({"content":[{"type":"text","text":"hi"}]})", R"({"stop_reason":"end_turn"})", "{"}) {
+    for (std::string body : {R"({"content":[{"type":"text","text":"hi"}]})", R"({"stop_reason":"end_turn"})", "{",
+                             R"({"content":[{"type":"text","text":5}],"stop_reason":"end_turn"})",
+                             R"({"content":[],"stop_reason":"end_turn","usage":{"output_tokens":-3}})"}) {
         INFO(body);
         auto got = rig.complete(test::answer(200, body), test::hello());
         REQUIRE_FALSE(got);

@@ -274,8 +274,10 @@ TEST_CASE("Gemini requests that cannot be sent are refused with a clear error", 
 TEST_CASE("malformed Gemini answers are errors with context", "[provider][gemini]")
 {
     test::provider_rig<provider::gemini> rig(gemini_at);
-    for (std::string body : {R"({"candidates":[{"content":{"parts":[{"text":"no finish"}]}}]})",
-                             R"({"candidates":{"oops":1}})", "[1]", "{\"candidates\":"}) {
+    for (std::string body :
+         {R"({"candidates":[{"content":{"parts":[{"text":"no finish"}]}}]})", R"({"candidates":{"oops":1}})", "[1]",
+          "{\"candidates\":", R"({"candidates":[{"content":{"parts":[{"text":5}]},"finishReason":"STOP"}]})",
+          R"({"candidates":[{"finishReason":7}]})"}) {
         INFO(body);
         auto got = rig.complete(test::answer(200, body), test::hello());
         REQUIRE_FALSE(got);

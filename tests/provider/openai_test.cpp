@@ -266,6 +266,10 @@ TEST_CASE("malformed answers are errors with context, never a crash or an empty 
              {R"({"id":"x","choices":[]})", "no choices"},
              {R"({"choices":[{"finish_reason":"stop"}]})", "no message"},
              {"[1,2,3]", "no choices"},
+             {R"({"choices":[{"message":{"content":5},"finish_reason":"stop"}]})",
+              R"(the field "content" is not a string)"},
+             {R"({"choices":[{"message":{"content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":"12"}})",
+              R"(the field "prompt_tokens" is not a non-negative integer)"},
              {"", "not valid JSON"},
          }) {
         INFO(c.body);
@@ -279,6 +283,7 @@ TEST_CASE("malformed answers are errors with context, never a crash or an empty 
              {"data: {not json}\n\ndata: [DONE]\n\n", "not valid JSON"},
              {"data: [1]\n\ndata: [DONE]\n\n", "not a JSON object"},
              {"data: {\"choices\":7}\n\ndata: [DONE]\n\n", "choices is not an array"},
+             {"data: {\"choices\":[{\"delta\":{\"content\":7}}]}\n\ndata: [DONE]\n\n", "\"content\" is not a string"},
              {"data: {\"choices\":[{\"delta\":{\"tool_calls\":[3]}}]}\n\ndata: [DONE]\n\n", "not an object"},
          }) {
         INFO(c.body);

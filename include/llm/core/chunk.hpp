@@ -2,6 +2,7 @@
 #pragma once
 
 #include <llm/core/finish_reason.hpp>
+#include <llm/core/rate_limits.hpp>
 #include <llm/core/usage.hpp>
 
 #include <cstddef>  // std::size_t
@@ -28,6 +29,7 @@ struct chunk {
     std::vector<tool_call_delta> tool_calls;
     std::optional<llm::finish_reason> finish_reason; // set on the last chunk
     std::optional<llm::usage> usage;                 // set when the provider reports usage
+    llm::rate_limits rate_limits; // the provider's rate-limit headers, on a streamed answer's first chunk
 
     friend bool operator==(const chunk&, const chunk&) = default;
 };

@@ -9,6 +9,7 @@
 #include <llm/core/result.hpp>
 #include <llm/detail/hook.hpp>
 #include <llm/detail/spawn.hpp>
+#include <llm/provider/detail/http_errors.hpp>
 #include <llm/provider/provider.hpp>
 #include <llm/transport/transport.hpp>
 
@@ -17,7 +18,7 @@
 #include <cstddef>  // std::size_t
 #include <optional> // the body, a failure
 #include <string>   // pieces
-#include <utility>  // std::declval
+#include <utility>  // std::declval, std::exchange
 #include <vector>   // chunks ready
 
 namespace llm::detail {
@@ -82,8 +83,12 @@ private:
             }
         }
         // Chunks decoded before a failure reach the caller first.
-        if (taken_ < ready_.size())
-            co_return result<std::optional<chunk>>{std::move(ready_[taken_++])};
+        if (taken_ < ready_.size()) {
+            chunk next = std::move(ready_[taken_++]);
+            if (!limits_.empty())
+                next.rate_limits = std::exchange(limits_, {}); // the head's, with the first chunk
+            co_return result<std::optional<chunk>>{std::move(next)};
+        }
         if (failure_)
             co_return *failure_;
         co_return result<std::optional<chunk>>{std::nullopt};
@@ -96,8 +101,10 @@ private:
             [&](auto handler) { body_->async_read_head(std::move(handler)); });
         if (!head)
             co_return std::move(head).error();
-        if (head.value().status >= 200 && head.value().status <= 299)
+        if (head.value().status >= 200 && head.value().status <= 299) {
+            limits_ = provider::detail::rate_limits_of(head.value().headers);
             co_return std::nullopt;
+        }
         http::response whole = std::move(head).value();
         while (whole.body.size() < max_error_body) {
             auto piece = co_await read_some();
@@ -125,6 +132,7 @@ private:
     std::optional<body_type> body_;
     std::vector<chunk> ready_; // decoded, not yet taken
     std::size_t taken_ = 0;
+    rate_limits limits_; // from the head, until the first chunk carries them
     bool head_read_ = false;
     bool ended_ = false;
     std::optional<error> failure_;

@@ -69,11 +69,11 @@ inline finish_reason anthropic_finish(std::string_view reason) noexcept
 struct anthropic_input {
     std::uint64_t uncached = 0, written = 0, read = 0;
 
-    void update(const json::value* u)
+    void update(const json::value* u, typed_fields& f)
     {
-        uncached = count_at(u, "input_tokens").value_or(uncached);
-        written = count_at(u, "cache_creation_input_tokens").value_or(written);
-        read = count_at(u, "cache_read_input_tokens").value_or(read);
+        uncached = f.count(u, "input_tokens", uncached);
+        written = f.count(u, "cache_creation_input_tokens", written);
+        read = f.count(u, "cache_read_input_tokens", read);
     }
     usage with_output(std::uint64_t output) const { return {uncached + written + read, output, read}; }
 };
@@ -109,16 +109,20 @@ public:
         std::string_view type = text_at(&v, "type");
         if (type.empty())
             type = e.type;
+        typed_fields f("anthropic");
+        std::optional<error> bad;
         if (type == "message_start")
-            return message_start(v, out);
-        if (type == "content_block_start")
-            return block_start(v, out);
-        if (type == "content_block_delta")
-            return block_delta(v, out);
-        if (type == "content_block_stop")
-            return block_stop(v, out);
-        if (type == "message_delta")
-            return message_delta(v, out);
+            bad = message_start(v, out, f);
+        else if (type == "content_block_start")
+            bad = block_start(v, out, f);
+        else if (type == "content_block_delta")
+            bad = block_delta(v, out, f);
+        else if (type == "content_block_stop")
+            bad = block_stop(v, out);
+        else if (type == "message_delta")
+            bad = message_delta(v, out, f);
+        if (bad || f.failure())
+            return bad ? bad : f.failure();
         if (type == "message_stop")
             done_ = true;
         else if (type == "error") {
@@ -140,19 +144,19 @@ private:
         bool has_arguments = false;
     };
 
-    std::optional<error> message_start(const json::value& v, std::vector<chunk>& out)
+    std::optional<error> message_start(const json::value& v, std::vector<chunk>& out, typed_fields& f)
     {
         const auto* message = member(&v, "message");
         if (!message)
             return malformed("anthropic", "message_start has no message");
         const auto* u = member(message, "usage");
-        input_.update(u);
-        output_ = count_at(u, "output_tokens").value_or(0);
+        input_.update(u, f);
+        output_ = f.count(u, "output_tokens");
         out.push_back(chunk{.usage = input_.with_output(output_)}); // input is known from the start
         return std::nullopt;
     }
 
-    std::optional<error> block_start(const json::value& v, std::vector<chunk>& out)
+    std::optional<error> block_start(const json::value& v, std::vector<chunk>& out, typed_fields& f)
     {
         const auto index = count_at(&v, "index");
         const auto* content = member(&v, "content_block");
@@ -162,20 +166,20 @@ private:
         block b{*index, kind::other, 0};
         if (type == "text") {
             b.what = kind::text;
-            if (const auto text = text_at(content, "text"); !text.empty())
+            if (const auto text = f.text(content, "text"); !text.empty())
                 out.push_back(chunk{.text = std::string(text)});
         } else if (type == "tool_use") {
             b.what = kind::tool;
             b.call = calls_.of(*index, {});
             out.push_back(chunk{.tool_calls = {{.index = b.call,
-                                                .id = std::string(text_at(content, "id")),
-                                                .name = std::string(text_at(content, "name"))}}});
+                                                .id = std::string(f.text(content, "id")),
+                                                .name = std::string(f.text(content, "name"))}}});
         }
         blocks_.push_back(b);
         return std::nullopt;
     }
 
-    std::optional<error> block_delta(const json::value& v, std::vector<chunk>& out)
+    std::optional<error> block_delta(const json::value& v, std::vector<chunk>& out, typed_fields& f)
     {
         block* b = find(count_at(&v, "index"));
         const auto* delta = member(&v, "delta");
@@ -183,10 +187,10 @@ private:
             return malformed("anthropic", "content_block_delta for a block that never started");
         const auto type = text_at(delta, "type");
         if (type == "text_delta" && b->what == kind::text) {
-            if (const auto text = text_at(delta, "text"); !text.empty())
+            if (const auto text = f.text(delta, "text"); !text.empty())
                 out.push_back(chunk{.text = std::string(text)});
         } else if (type == "input_json_delta" && b->what == kind::tool) {
-            if (const auto piece = text_at(delta, "partial_json"); !piece.empty()) {
+            if (const auto piece = f.text(delta, "partial_json"); !piece.empty()) {
                 b->has_arguments = true;
                 out.push_back(chunk{.tool_calls = {{.index = b->call, .arguments = std::string(piece)}}});
             }
@@ -202,14 +206,14 @@ private:
         return std::nullopt;
     }
 
-    std::optional<error> message_delta(const json::value& v, std::vector<chunk>& out)
+    std::optional<error> message_delta(const json::value& v, std::vector<chunk>& out, typed_fields& f)
     {
         chunk c;
-        if (const auto reason = text_at(member(&v, "delta"), "stop_reason"); !reason.empty())
+        if (const auto reason = f.text(member(&v, "delta"), "stop_reason"); !reason.empty())
             c.finish_reason = anthropic_finish(reason);
         if (const auto* u = member(&v, "usage")) { // cumulative, as the API documents
-            input_.update(u);
-            output_ = count_at(u, "output_tokens").value_or(output_);
+            input_.update(u, f);
+            output_ = f.count(u, "output_tokens", output_);
             c.usage = input_.with_output(output_);
         }
         if (c.finish_reason || c.usage)
@@ -266,27 +270,30 @@ public:
         const auto* content = detail::array_at(&v, "content");
         if (!content)
             return detail::malformed("anthropic", "the answer has no content array");
+        detail::typed_fields f("anthropic");
         response out;
         for (const auto& block : *content) {
             const auto type = detail::text_at(&block, "type");
             if (type == "text") {
-                out.text += detail::text_at(&block, "text");
+                out.text += f.text(&block, "text");
             } else if (type == "tool_use") {
                 const auto* input = detail::member(&block, "input");
-                out.tool_calls.push_back({std::string(detail::text_at(&block, "id")),
-                                          std::string(detail::text_at(&block, "name")),
+                out.tool_calls.push_back({std::string(f.text(&block, "id")),
+                                          std::string(f.text(&block, "name")),
                                           input ? detail::json::serialize(*input) : std::string("{}"),
                                           {}});
             } // thinking, server tools and their results are not the answer's text
         }
-        const auto reason = detail::text_at(&v, "stop_reason");
-        if (reason.empty())
+        const auto reason = f.text(&v, "stop_reason");
+        if (reason.empty() && !f.failure())
             return detail::malformed("anthropic", "the answer has no stop_reason");
         out.finish_reason = detail::anthropic_finish(reason);
         detail::anthropic_input input;
-        input.update(detail::member(&v, "usage"));
-        out.usage = input.with_output(detail::count_at(detail::member(&v, "usage"), "output_tokens").value_or(0));
-        out.model = std::string(detail::text_at(&v, "model"));
+        input.update(detail::member(&v, "usage"), f);
+        out.usage = input.with_output(f.count(detail::member(&v, "usage"), "output_tokens"));
+        out.model = std::string(f.text(&v, "model"));
+        if (f.failure())
+            return *f.failure();
         out.rate_limits = detail::rate_limits_of(answer.headers);
         return out;
     }

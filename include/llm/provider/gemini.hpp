@@ -67,11 +67,10 @@ inline finish_reason gemini_finish(std::string_view reason) noexcept
 }
 
 // Gemini's output count leaves out the thinking; llm::usage's output includes it, as billed.
-inline usage gemini_usage(const json::value* u)
+inline usage gemini_usage(const json::value* u, typed_fields& f)
 {
-    return {count_at(u, "promptTokenCount").value_or(0),
-            count_at(u, "candidatesTokenCount").value_or(0) + count_at(u, "thoughtsTokenCount").value_or(0),
-            count_at(u, "cachedContentTokenCount").value_or(0)};
+    return {f.count(u, "promptTokenCount"), f.count(u, "candidatesTokenCount") + f.count(u, "thoughtsTokenCount"),
+            f.count(u, "cachedContentTokenCount")};
 }
 
 // {"error": {"code", "message", "status", "details": [...]}}: RetryInfo's retryDelay ("37s")
@@ -117,8 +116,19 @@ public:
             return malformed("gemini", "a response is not a JSON object");
         if (const auto* e = member(&v, "error"))
             return gemini_error_from(e, nullptr);
+        typed_fields f("gemini");
+        if (auto bad = read_fields(v, c, f))
+            return bad;
+        return f.failure();
+    }
+
+    bool finished() const noexcept { return finished_; }
+
+private:
+    std::optional<error> read_fields(const json::value& v, chunk& c, typed_fields& f)
+    {
         if (const auto* u = member(&v, "usageMetadata"); u && u->is_object())
-            c.usage = gemini_usage(u);
+            c.usage = gemini_usage(u, f);
         const auto* candidates = array_at(&v, "candidates");
         if (!candidates || candidates->empty()) {
             // A prompt blocked before generation: no candidates, a blockReason, HTTP 200.
@@ -136,19 +146,19 @@ public:
             for (const auto& part : *parts) {
                 if (flag_at(&part, "thought"))
                     continue; // a thought summary is not the answer
-                c.text += text_at(&part, "text");
+                c.text += f.text(&part, "text");
                 if (const auto* call = member(&part, "functionCall")) {
                     const auto* args = member(call, "args");
                     c.tool_calls.push_back({.index = calls_,
                                             .id = "call_" + std::to_string(calls_),
-                                            .name = std::string(text_at(call, "name")),
+                                            .name = std::string(f.text(call, "name")),
                                             .arguments = args ? json::serialize(*args) : std::string("{}"),
                                             .signature = std::string(text_at(&part, "thoughtSignature"))});
                     ++calls_;
                 }
             }
         }
-        if (const auto reason = text_at(&candidate, "finishReason"); !reason.empty()) {
+        if (const auto reason = f.text(&candidate, "finishReason"); !reason.empty()) {
             auto r = gemini_finish(reason);
             c.finish_reason = r == finish_reason::stop && calls_ > 0 ? finish_reason::tool_calls : r;
             finished_ = true;
@@ -156,9 +166,6 @@ public:
         return std::nullopt;
     }
 
-    bool finished() const noexcept { return finished_; }
-
-private:
     std::size_t calls_ = 0;
     bool finished_ = false;
 };

@@ -117,12 +117,12 @@ inline finish_reason normalized_finish(finish_reason r, bool called_tools, bool 
     return r;
 }
 
-inline usage openai_usage(const json::value* u)
+inline usage openai_usage(const json::value* u, typed_fields& f)
 {
     usage out;
-    out.input_tokens = count_at(u, "prompt_tokens").value_or(0);
-    out.output_tokens = count_at(u, "completion_tokens").value_or(0);
-    out.cached_input_tokens = count_at(member(u, "prompt_tokens_details"), "cached_tokens").value_or(0);
+    out.input_tokens = f.count(u, "prompt_tokens");
+    out.output_tokens = f.count(u, "completion_tokens");
+    out.cached_input_tokens = f.count(member(u, "prompt_tokens_details"), "cached_tokens");
     return out;
 }
 
@@ -186,29 +186,32 @@ public:
         if (!v.is_object())
             return malformed(provider_, "a stream event is not a JSON object");
         chunk c;
+        typed_fields f(provider_);
         if (const auto* choices = array_at(&v, "choices")) {
             for (const auto& choice : *choices) {
                 if (count_at(&choice, "index").value_or(0) != 0)
                     continue; // we ask for one choice; a server that sends more gets the first read
-                if (auto bad = take_choice(choice, c))
+                if (auto bad = take_choice(choice, c, f))
                     return bad;
             }
         } else if (const auto* choices_field = member(&v, "choices"); choices_field && !choices_field->is_null()) {
             return malformed(provider_, "a stream event's choices is not an array");
         }
         if (const auto* u = member(&v, "usage"); u && u->is_object())
-            c.usage = openai_usage(u);
+            c.usage = openai_usage(u, f);
+        if (f.failure())
+            return f.failure();
         if (!c.text.empty() || !c.tool_calls.empty() || c.finish_reason || c.usage)
             out.push_back(std::move(c));
         return std::nullopt;
     }
 
 private:
-    std::optional<error> take_choice(const json::value& choice, chunk& c)
+    std::optional<error> take_choice(const json::value& choice, chunk& c, typed_fields& f)
     {
         const auto* delta = member(&choice, "delta");
-        c.text += text_at(delta, "content");
-        if (const auto refusal = text_at(delta, "refusal"); !refusal.empty()) {
+        c.text += f.text(delta, "content");
+        if (const auto refusal = f.text(delta, "refusal"); !refusal.empty()) {
             refused_ = true;
             c.text += refusal;
         }
@@ -218,14 +221,14 @@ private:
                     return malformed(provider_, "a tool_calls entry is not an object");
                 const auto* function = member(&call, "function");
                 tool_call_delta d;
-                d.id = std::string(text_at(&call, "id"));
+                d.id = std::string(f.text(&call, "id"));
                 d.index = calls_.of(count_at(&call, "index"), d.id);
-                d.name = std::string(text_at(function, "name"));
+                d.name = std::string(f.text(function, "name"));
                 d.arguments = arguments_text(function);
                 c.tool_calls.push_back(std::move(d));
             }
         }
-        if (const auto reason = text_at(&choice, "finish_reason"); !reason.empty())
+        if (const auto reason = f.text(&choice, "finish_reason"); !reason.empty())
             c.finish_reason = normalized_finish(openai_finish(reason), calls_.any(), refused_);
         return std::nullopt;
     }
@@ -274,10 +277,11 @@ public:
         if (!message)
             return detail::malformed(config_.name, "choices[0] has no message object");
         const detail::json::value& m = choice.as_object().at("message");
+        detail::typed_fields f(config_.name);
         response out;
-        out.text = std::string(detail::text_at(&m, "content"));
+        out.text = std::string(f.text(&m, "content"));
         bool refused = false;
-        if (const auto refusal = detail::text_at(&m, "refusal"); !refusal.empty()) {
+        if (const auto refusal = f.text(&m, "refusal"); !refusal.empty()) {
             out.text += refusal;
             refused = true;
         }
@@ -286,16 +290,18 @@ public:
                 const auto* function = detail::member(&call, "function");
                 if (!function)
                     return detail::malformed(config_.name, "a tool call has no function");
-                out.tool_calls.push_back({std::string(detail::text_at(&call, "id")),
-                                          std::string(detail::text_at(function, "name")),
+                out.tool_calls.push_back({std::string(f.text(&call, "id")),
+                                          std::string(f.text(function, "name")),
                                           detail::arguments_text(function),
                                           {}});
             }
         }
-        out.finish_reason = detail::normalized_finish(detail::openai_finish(detail::text_at(&choice, "finish_reason")),
+        out.finish_reason = detail::normalized_finish(detail::openai_finish(f.text(&choice, "finish_reason")),
                                                       !out.tool_calls.empty(), refused);
-        out.usage = detail::openai_usage(detail::member(&v, "usage"));
-        out.model = std::string(detail::text_at(&v, "model"));
+        out.usage = detail::openai_usage(detail::member(&v, "usage"), f);
+        out.model = std::string(f.text(&v, "model"));
+        if (f.failure())
+            return *f.failure();
         out.rate_limits = detail::rate_limits_of(answer.headers);
         return out;
     }

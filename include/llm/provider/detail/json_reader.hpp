@@ -104,6 +104,51 @@ inline bool flag_at(const json::value* v, std::string_view key) noexcept
     return m && m->is_bool() && m->get_bool();
 }
 
+// Reads the fields an answer is made of, treating a missing or null field as empty but
+// remembering the first one of the wrong type (a number where text belongs, text where a count
+// belongs): the decoder reports that field, never an answer silently left empty.
+class typed_fields {
+public:
+    explicit typed_fields(std::string_view provider) : provider_(provider) {}
+
+    // The string member `key`: empty when missing or null.
+    std::string_view text(const json::value* v, std::string_view key)
+    {
+        const auto* m = member(v, key);
+        if (!m || m->is_null())
+            return {};
+        if (const auto* s = m->if_string())
+            return *s;
+        wrong(key, "a string");
+        return {};
+    }
+
+    // The count member `key`: `fallback` when missing or null.
+    std::uint64_t count(const json::value* v, std::string_view key, std::uint64_t fallback = 0)
+    {
+        const auto* m = member(v, key);
+        if (!m || m->is_null())
+            return fallback;
+        if (auto n = count_at(v, key))
+            return *n;
+        wrong(key, "a non-negative integer");
+        return fallback;
+    }
+
+    // The first field of the wrong type, if any.
+    const std::optional<error>& failure() const noexcept { return failure_; }
+
+private:
+    void wrong(std::string_view key, std::string_view expected)
+    {
+        if (!failure_)
+            failure_ = malformed(provider_, "the field \"" + std::string(key) + "\" is not " + std::string(expected));
+    }
+
+    std::string_view provider_;
+    std::optional<error> failure_;
+};
+
 // The numbers of `values` as floats; an error names the first that is not a number.
 inline std::optional<error> floats(const json::array& values, std::vector<float>& out, std::string_view provider)
 {
