@@ -3,7 +3,7 @@
 // Skipped, as far as text can tell:
 // - a version other than HTTP/1.x, or a status code that is not three digits from 100 up;
 // - an interim, 204 or 304 response with framing headers, an interim response in HTTP/1.0;
-// - in the head: a bare LF, a control character, a header name that is not a token, a line
+// - in the head: a bare LF, a control character, a header (or trailer) name that is not a token, a line
 //   folded with more than one space or after trailing whitespace;
 // - a bare CR in the head, or anywhere in a chunked response;
 // - whitespace before a header colon, or both Content-Length and Transfer-Encoding.
@@ -83,6 +83,16 @@ bool deliberately_different(std::string_view bytes)
             !llm::http::syntax::is_token(line.substr(0, line.find(':'))))
             return true;
     }
+    // The same for a trailer's name, after a chunked body: text cannot tell trailers from chunk
+    // data, so any such line after the head counts.
+    if (bytes.find("hunked") != std::string_view::npos)
+        for (auto rest = bytes.substr(head.size()); !rest.empty();) {
+            const auto line = rest.substr(0, rest.find("\r\n"));
+            rest.remove_prefix(std::min(rest.size(), line.size() + 2));
+            if (!line.empty() && line[0] != ' ' && line[0] != '\t' && line.find(':') != std::string_view::npos &&
+                !llm::http::syntax::is_token(line.substr(0, line.find(':'))))
+                return true;
+        }
     // A bare CR: we refuse it in the head and in chunked framing; llhttp 8 sometimes takes it
     // for a line end. In a chunk's data it is data, but text cannot tell data from framing.
     const bool chunked = bytes.find("hunked") != std::string_view::npos;

@@ -82,6 +82,8 @@ std::vector<sample> samples()
         {"a chunk extension that is not a token",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\xb4\xb4\r\nok\r\n0\r\n\r\n"},
         {"an HTTP/1.0 interim response", "HTTP/1.0 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"a trailer name that is not a token",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX T: 1\r\n\r\n"},
         {"both framings",
          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
     };
@@ -117,6 +119,8 @@ const std::map<std::string, std::string> deliberate = {
     {"an HTTP/1.0 interim response", "a client must parse 1xx responses before the final one, even unexpected ones "
                                      "(RFC 9110 §15.2): we skip it whatever its version; llhttp 8 reads an HTTP/1.0 "
                                      "one as the last response before the connection closes"},
+    {"a trailer name that is not a token",
+     "a trailer field's name is a token like a header's (RFC 9110 §5.1, §6.5); we refuse it, llhttp 8 takes it"},
     {"both framings", "llhttp rejects a response with both Content-Length and Transfer-Encoding; we follow RFC 9112 "
                       "§6.3: Transfer-Encoding wins, and the connection is not reused"},
 };
