@@ -6,7 +6,8 @@
 // - in the head: a bare LF, a control character, a header (or trailer) name that is not a token, a line
 //   folded with more than one space or after trailing whitespace;
 // - a bare CR in the head, or anywhere in a chunked response;
-// - whitespace before a header colon, or both Content-Length and Transfer-Encoding.
+// - whitespace before a header colon, or both Content-Length and Transfer-Encoding, or a tab in
+//   Transfer-Encoding.
 // A bare LF in the body is data; in chunked framing, llhttp 8 is laxer than RFC 9112 §7.1 in
 // several ways, so when we refuse a chunked body that llhttp takes, a strict walk of the chunks
 // here decides: framing that really is malformed is a deliberate difference, well-formed
@@ -81,6 +82,14 @@ bool deliberately_different(std::string_view bytes)
         previous = line;
         if (!line.empty() && line[0] != ' ' && line[0] != '\t' && line.find(':') != std::string_view::npos &&
             !llm::http::syntax::is_token(line.substr(0, line.find(':'))))
+            return true;
+    }
+    // A tab after "chunked" in Transfer-Encoding: whitespace around a value is not part of it
+    // (RFC 9110 §5.5) and the body is chunked for us; llhttp 8 then reads until the close.
+    for (std::size_t at = 0; (at = head.find('\t', at)) != std::string_view::npos; ++at) {
+        const auto line_start = head.rfind('\n', at);
+        if (contains_ignoring_case(head.substr(line_start == std::string_view::npos ? 0 : line_start, at - line_start),
+                                   "transfer-encoding"))
             return true;
     }
     // The same for a trailer's name, after a chunked body: text cannot tell trailers from chunk

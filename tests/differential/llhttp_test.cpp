@@ -84,6 +84,7 @@ std::vector<sample> samples()
         {"an HTTP/1.0 interim response", "HTTP/1.0 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
         {"a trailer name that is not a token",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX T: 1\r\n\r\n"},
+        {"a tab after chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
         {"both framings",
          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
     };
@@ -121,6 +122,8 @@ const std::map<std::string, std::string> deliberate = {
                                      "one as the last response before the connection closes"},
     {"a trailer name that is not a token",
      "a trailer field's name is a token like a header's (RFC 9110 §5.1, §6.5); we refuse it, llhttp 8 takes it"},
+    {"a tab after chunked", "whitespace around a field value is not part of it (RFC 9110 §5.5), so the body is "
+                            "chunked; llhttp 8 takes a tab there for part of the coding and reads until the close"},
     {"both framings", "llhttp rejects a response with both Content-Length and Transfer-Encoding; we follow RFC 9112 "
                       "§6.3: Transfer-Encoding wins, and the connection is not reused"},
 };
