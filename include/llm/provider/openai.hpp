@@ -497,7 +497,8 @@ private:
 };
 
 // The same wire format at another address; a key is optional. Build it with
-// openai_config::compatible(url) or openai_config::ollama().
+// openai_config::compatible(url), or openai_config::ollama(), which is also what a
+// default-constructed one talks to (a local Ollama, the most common compatible server).
 class openai_compatible : public openai {
 public:
     openai_compatible() : openai(openai_config::ollama()) {}
