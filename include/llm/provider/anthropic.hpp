@@ -247,8 +247,7 @@ public:
     anthropic() : anthropic(anthropic_config::from_environment()) {}
     explicit anthropic(anthropic_config c) : config_(std::move(c))
     {
-        while (!config_.base_url.empty() && config_.base_url.back() == '/')
-            config_.base_url.pop_back();
+        config_.base_url = detail::without_trailing_slashes(std::move(config_.base_url));
     }
 
     const anthropic_config& config() const noexcept { return config_; }

@@ -207,8 +207,7 @@ public:
     gemini() : gemini(gemini_config::from_environment()) {}
     explicit gemini(gemini_config c) : config_(std::move(c))
     {
-        while (!config_.base_url.empty() && config_.base_url.back() == '/')
-            config_.base_url.pop_back();
+        config_.base_url = detail::without_trailing_slashes(std::move(config_.base_url));
     }
 
     const gemini_config& config() const noexcept { return config_; }

@@ -79,8 +79,7 @@ struct openai_config {
             host = env;
             if (host.find("://") == std::string::npos)
                 host = "http://" + host;
-            while (!host.empty() && host.back() == '/')
-                host.pop_back();
+            host = detail::without_trailing_slashes(std::move(host));
         }
         auto c = compatible(host + "/v1");
         c.name = "ollama";
@@ -249,8 +248,7 @@ public:
     openai() : openai(openai_config::from_environment()) {}
     explicit openai(openai_config c) : config_(std::move(c))
     {
-        while (!config_.base_url.empty() && config_.base_url.back() == '/')
-            config_.base_url.pop_back();
+        config_.base_url = detail::without_trailing_slashes(std::move(config_.base_url));
     }
 
     const openai_config& config() const noexcept { return config_; }

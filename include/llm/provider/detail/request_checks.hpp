@@ -22,6 +22,14 @@ inline bool is_json_object(std::string_view text)
     return !ec && v.is_object();
 }
 
+// A base URL as configured, without the slashes it may end in: paths are appended to it.
+inline std::string without_trailing_slashes(std::string url)
+{
+    while (!url.empty() && url.back() == '/')
+        url.pop_back();
+    return url;
+}
+
 inline std::optional<error> check_json_fields(const request& r)
 {
     for (const auto& t : r.tools)
