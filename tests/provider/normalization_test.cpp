@@ -98,22 +98,6 @@ struct answer_case {
     std::function<test::streamed(std::string_view)> stream;
 };
 
-template <class Provider>
-test::streamed decode_stream(const Provider& p, std::string_view body)
-{
-    auto d = p.decoder();
-    std::vector<chunk> got;
-    test::streamed out;
-    for (std::size_t at = 0; at < body.size() && !out.failure; at += 5) // in odd pieces
-        if (auto fed = d.feed(body.substr(at, 5), got); !fed)
-            out.failure = fed.error();
-    if (auto done = d.finish(got); !done && !out.failure)
-        out.failure = done.error();
-    for (const auto& c : got)
-        test::add_up(out, c);
-    return out;
-}
-
 std::vector<answer_case> answer_cases()
 {
     return {
@@ -131,7 +115,7 @@ std::vector<answer_case> answer_cases()
          "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":10,"
          "\"prompt_tokens_details\":{\"cached_tokens\":5}}}\n\ndata: [DONE]\n\n",
-         [](std::string_view b) { return decode_stream(openai_p, b); }},
+         [](std::string_view b) { return test::decode_in_pieces(openai_p, b, 5); }},
         {"anthropic", [](const http::response& a) { return anthropic_p.decode(a); },
          R"({"model":"claude","content":[{"type":"text","text":"It is mild."},
              {"type":"tool_use","id":"call_0","name":"get_weather","input":{"city":"Paris"}}],
@@ -152,7 +136,7 @@ std::vector<answer_case> answer_cases()
          "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},"
          "\"usage\":{\"output_tokens\":10}}\n\n"
          "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
-         [](std::string_view b) { return decode_stream(anthropic_p, b); }},
+         [](std::string_view b) { return test::decode_in_pieces(anthropic_p, b, 5); }},
         {"gemini", [](const http::response& a) { return gemini_p.decode(a); },
          R"({"candidates":[{"content":{"role":"model","parts":[{"text":"It is mild."},
              {"functionCall":{"name":"get_weather","args":{"city":"Paris"}}}]},"finishReason":"STOP"}],
@@ -162,7 +146,7 @@ std::vector<answer_case> answer_cases()
          "{\"name\":\"get_weather\",\"args\":{\"city\":\"Paris\"}}}]},\"finishReason\":\"STOP\"}],"
          "\"usageMetadata\":{\"promptTokenCount\":20,\"candidatesTokenCount\":10,\"cachedContentTokenCount\":5}}"
          "\r\n\r\n",
-         [](std::string_view b) { return decode_stream(gemini_p, b); }},
+         [](std::string_view b) { return test::decode_in_pieces(gemini_p, b, 5); }},
     };
 }
 

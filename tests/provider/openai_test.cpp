@@ -114,23 +114,6 @@ const std::vector<test::stream_case> stream_cases = {
      {{"", "return_list_of_int", R"({"value":[1,2,3,4,5]})", {}}}},
 };
 
-// Decodes a whole stream body with a fresh decoder, fed in pieces of `piece` bytes.
-test::streamed decode_in_pieces(const provider::openai& p, std::string_view body, std::size_t piece)
-{
-    auto d = p.decoder();
-    test::streamed out;
-    std::vector<chunk> got;
-    for (std::size_t at = 0; at < body.size() && !out.failure; at += piece)
-        if (auto fed = d.feed(body.substr(at, piece), got); !fed)
-            out.failure = fed.error();
-    if (!out.failure)
-        if (auto done = d.finish(got); !done)
-            out.failure = done.error();
-    for (const auto& c : got)
-        test::add_up(out, c);
-    return out;
-}
-
 } // namespace
 
 TEST_CASE("every recorded Chat Completions stream decodes to its text, tool calls, usage and finish reason",
@@ -150,10 +133,10 @@ TEST_CASE("a stream decodes the same whole, byte by byte and in odd pieces", "[p
     for (const auto& c : stream_cases) {
         INFO(c.fixture);
         const auto body = test::read_file(test::fixtures_dir() / c.fixture);
-        const auto whole = decode_in_pieces(p, body, body.size());
+        const auto whole = test::decode_in_pieces(p, body, body.size());
         REQUIRE_FALSE(whole.failure);
         for (std::size_t piece : {1u, 7u, 64u}) {
-            const auto split = decode_in_pieces(p, body, piece);
+            const auto split = test::decode_in_pieces(p, body, piece);
             CHECK(split.chunks == whole.chunks);
         }
     }

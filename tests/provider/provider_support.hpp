@@ -51,6 +51,24 @@ inline void add_up(streamed& s, const chunk& c)
         s.last_usage = c.usage;
 }
 
+// A whole stream body through a fresh decoder of `p`, fed in pieces of `piece` bytes.
+template <class Provider>
+streamed decode_in_pieces(const Provider& p, std::string_view body, std::size_t piece)
+{
+    auto d = p.decoder();
+    streamed out;
+    std::vector<chunk> got;
+    for (std::size_t at = 0; at < body.size() && !out.failure; at += piece)
+        if (auto fed = d.feed(body.substr(at, piece), got); !fed)
+            out.failure = fed.error();
+    if (!out.failure)
+        if (auto done = d.finish(got); !done)
+            out.failure = done.error();
+    for (const auto& c : got)
+        add_up(out, c);
+    return out;
+}
+
 // A client of `Provider` (configured by `make(base_url)`) against a loopback server.
 template <class Provider>
 struct provider_rig {

@@ -2,6 +2,8 @@
 // compatible servers) and anthropic-ratelimit-* headers, as sent, on responses and errors alike.
 #pragma once
 
+#include <llm/detail/decimal.hpp>
+
 #include <cstdint>     // std::uint64_t
 #include <optional>    // remaining
 #include <string>      // names, values
@@ -45,15 +47,7 @@ private:
         const std::string* v = find(a);
         if (!v)
             v = find(b);
-        if (!v || v->empty() || v->size() > 19)
-            return std::nullopt;
-        std::uint64_t n = 0;
-        for (char c : *v) {
-            if (c < '0' || c > '9')
-                return std::nullopt;
-            n = n * 10 + static_cast<std::uint64_t>(c - '0');
-        }
-        return n;
+        return v ? detail::decimal(*v) : std::nullopt;
     }
 };
 

@@ -60,9 +60,7 @@ private:
 
     asio::awaitable<std::optional<result<std::optional<chunk>>>> next()
     {
-        if (!body_ && !failure_)
-            failure_ = error{errc::internal_error, "the stream's body is gone"};
-        if (!head_read_ && !failure_) {
+        if (!head_read_ && !failure_) { // without a failure, the request was encoded and body_ opened
             head_read_ = true;
             if (auto refused = co_await read_head())
                 failure_ = std::move(*refused);

@@ -11,6 +11,7 @@
 // runs until the connection closes). Every error is final; every limit has its own code (llm::http::errc).
 #pragma once
 
+#include <llm/detail/decimal.hpp>
 #include <llm/http/error.hpp>
 #include <llm/http/message.hpp>
 #include <llm/http/syntax.hpp>
@@ -349,15 +350,9 @@ private:
 
     static bool parse_decimal(std::string_view text, std::uint64_t& out) noexcept
     {
-        if (text.empty() || text.size() > 19)
-            return false;
-        out = 0;
-        for (char c : text) {
-            if (c < '0' || c > '9')
-                return false;
-            out = out * 10 + static_cast<std::uint64_t>(c - '0');
-        }
-        return true;
+        const auto n = llm::detail::decimal(text);
+        out = n.value_or(0);
+        return n.has_value();
     }
 
     // Comma-separated list membership, ignoring case and whitespace.

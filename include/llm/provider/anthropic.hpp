@@ -80,13 +80,10 @@ struct anthropic_input {
 
 inline error anthropic_error(const http::response& answer)
 {
-    unsigned char buffer[4096];
-    json::monotonic_resource arena(buffer, sizeof buffer);
-    json::value body;
-    if (parse_into(body, answer.body, arena, "anthropic", "the error body"))
-        return http_error(answer, "anthropic", {}, body_excerpt(answer.body));
-    const auto* e = member(&body, "error");
-    return http_error(answer, "anthropic", text_at(e, "type"), text_at(e, "message"));
+    return error_from_body(answer, "anthropic", [&](const json::value& body) {
+        const auto* e = member(&body, "error");
+        return http_error(answer, "anthropic", text_at(e, "type"), text_at(e, "message"));
+    });
 }
 
 // One event of a Messages stream. The event's kind is read from its JSON's "type" (the event:

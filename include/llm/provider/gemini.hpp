@@ -96,13 +96,10 @@ inline error gemini_error_from(const json::value* e, const http::response* answe
 
 inline error gemini_error(const http::response& answer)
 {
-    unsigned char buffer[8192];
-    json::monotonic_resource arena(buffer, sizeof buffer);
-    json::value body;
-    if (parse_into(body, answer.body, arena, "gemini", "the error body"))
-        return http_error(answer, "gemini", {}, body_excerpt(answer.body));
-    const auto* root = body.is_array() && !body.as_array().empty() ? &body.as_array()[0] : &body;
-    return gemini_error_from(member(root, "error"), &answer);
+    return error_from_body(answer, "gemini", [&](const json::value& body) {
+        const auto* root = body.is_array() && !body.as_array().empty() ? &body.as_array()[0] : &body;
+        return gemini_error_from(member(root, "error"), &answer);
+    });
 }
 
 // What one GenerateContentResponse adds: text, calls, finish reason and usage. Used whole for a

@@ -138,20 +138,21 @@ inline std::string arguments_text(const json::value* function)
 }
 
 // An error body: {"error": {"message", "type", "code"}}, or Ollama's {"error": "text"}.
+// An error object's kind: its type, or its code when it has no type.
+inline std::string_view openai_error_type(const json::value* e) noexcept
+{
+    const auto type = text_at(e, "type");
+    return type.empty() ? text_at(e, "code") : type;
+}
+
 inline error openai_error(const http::response& answer, std::string_view provider)
 {
-    unsigned char buffer[4096];
-    json::monotonic_resource arena(buffer, sizeof buffer);
-    json::value body;
-    if (parse_into(body, answer.body, arena, provider, "the error body"))
-        return http_error(answer, provider, {}, body_excerpt(answer.body));
-    const auto* e = member(&body, "error");
-    if (e && e->is_string())
-        return http_error(answer, provider, {}, e->get_string());
-    std::string_view type = text_at(e, "type");
-    if (type.empty())
-        type = text_at(e, "code");
-    return http_error(answer, provider, type, text_at(e, "message"));
+    return error_from_body(answer, provider, [&](const json::value& body) {
+        const auto* e = member(&body, "error");
+        if (e && e->is_string())
+            return http_error(answer, provider, {}, e->get_string());
+        return http_error(answer, provider, openai_error_type(e), text_at(e, "message"));
+    });
 }
 
 // One event of a Chat Completions stream.
@@ -175,9 +176,7 @@ public:
         if (auto bad = parse_into(v, e.data, arena, provider_, "a stream event"))
             return bad;
         if (const auto* failure = member(&v, "error")) { // inside a 200 stream: the answer failed
-            std::string_view type = text_at(failure, "type");
-            if (type.empty())
-                type = text_at(failure, "code");
+            const auto type = openai_error_type(failure);
             error err{errc_for_type(type), std::string(provider_) + ": " + std::string(text_at(failure, "message"))};
             err.provider_type = std::string(type);
             return err;
@@ -271,19 +270,18 @@ public:
         if (!choices || choices->empty())
             return detail::malformed(config_.name, "the answer has no choices");
         const auto& choice = choices->at(0);
-        const auto* message = detail::object_at(&choice, "message");
-        if (!message)
+        const auto* m = detail::member(&choice, "message");
+        if (!m || !m->is_object())
             return detail::malformed(config_.name, "choices[0] has no message object");
-        const detail::json::value& m = choice.as_object().at("message");
         detail::typed_fields f(config_.name);
         response out;
-        out.text = std::string(f.text(&m, "content"));
+        out.text = std::string(f.text(m, "content"));
         bool refused = false;
-        if (const auto refusal = f.text(&m, "refusal"); !refusal.empty()) {
+        if (const auto refusal = f.text(m, "refusal"); !refusal.empty()) {
             out.text += refusal;
             refused = true;
         }
-        if (const auto* calls = detail::array_at(&m, "tool_calls")) {
+        if (const auto* calls = detail::array_at(m, "tool_calls")) {
             for (const auto& call : *calls) {
                 const auto* function = detail::member(&call, "function");
                 if (!function)

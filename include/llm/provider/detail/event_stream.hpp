@@ -45,8 +45,6 @@ public:
         return success();
     }
 
-    const Events& events() const noexcept { return events_; }
-
 private:
     void take(const sse::event& e, std::vector<chunk>& out)
     {

@@ -5,6 +5,7 @@
 
 #include <llm/core/error.hpp>
 #include <llm/core/rate_limits.hpp>
+#include <llm/detail/decimal.hpp>
 #include <llm/http/message.hpp>
 
 #include <algorithm>   // max
@@ -111,17 +112,11 @@ inline std::optional<milliseconds> duration_text(std::string_view s) noexcept
 }
 
 namespace date_parts {
+// A date's field: at most four digits.
 inline std::optional<int> number(std::string_view s) noexcept
 {
-    if (s.empty() || s.size() > 4)
-        return std::nullopt;
-    int n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        n = n * 10 + (c - '0');
-    }
-    return n;
+    const auto n = s.size() <= 4 ? llm::detail::decimal(s) : std::nullopt;
+    return n ? std::optional<int>(static_cast<int>(*n)) : std::nullopt;
 }
 
 inline std::optional<sys_time> civil(int year, int month, int day, int hour, int minute, int second) noexcept

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <llm/core/error.hpp>
+#include <llm/provider/detail/http_errors.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -51,13 +52,6 @@ inline const json::value* member(const json::value* v, std::string_view key) noe
     return object ? object->if_contains(key) : nullptr;
 }
 
-// The member `key` of `v` if it is an object, else nullptr.
-inline const json::object* object_at(const json::value* v, std::string_view key) noexcept
-{
-    const auto* m = member(v, key);
-    return m ? m->if_object() : nullptr;
-}
-
 // The member `key` of `v` if it is an array, else nullptr.
 inline const json::array* array_at(const json::value* v, std::string_view key) noexcept
 {
@@ -73,13 +67,6 @@ inline std::string_view text_at(const json::value* v, std::string_view key) noex
         return {};
     const auto* s = m->if_string();
     return s ? std::string_view(*s) : std::string_view{};
-}
-
-// Whether the member `key` is present and a string (even empty).
-inline bool has_text(const json::value* v, std::string_view key) noexcept
-{
-    const auto* m = member(v, key);
-    return m && m->is_string();
 }
 
 // A count: a non-negative integer, also when written as 12.0; nullopt when missing or not one.
@@ -181,6 +168,19 @@ inline std::string body_excerpt(std::string_view body)
     if (shown.size() < body.size())
         out += "...";
     return out;
+}
+
+// The error a failed answer's body describes: `read(body)` reads the provider's JSON error; a
+// body that is not JSON (a proxy's HTML page, say) is described by its start.
+template <class Read>
+error error_from_body(const http::response& answer, std::string_view provider, Read read)
+{
+    unsigned char buffer[8192];
+    json::monotonic_resource arena(buffer, sizeof buffer);
+    json::value body;
+    if (parse_into(body, answer.body, arena, provider, "the error body"))
+        return http_error(answer, provider, {}, body_excerpt(answer.body));
+    return read(body);
 }
 
 } // namespace llm::provider::detail
