@@ -25,3 +25,17 @@ if(NOT TARGET llm::asio)
   add_library(llm::asio INTERFACE IMPORTED)
   set_target_properties(llm::asio PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${LLM_ASIO_INCLUDE_DIR}")
 endif()
+
+# The optional backends' libraries. A missing one only leaves out its target (llm::sqlite,
+# llm::redis); llm::llm never needs them.
+find_package(SQLite3 QUIET)
+if(NOT TARGET llm::hiredis)
+  find_path(LLM_HIREDIS_INCLUDE_DIR hiredis/hiredis.h)
+  find_library(LLM_HIREDIS_LIBRARY hiredis)
+  if(LLM_HIREDIS_INCLUDE_DIR AND LLM_HIREDIS_LIBRARY)
+    add_library(llm::hiredis UNKNOWN IMPORTED)
+    set_target_properties(llm::hiredis PROPERTIES
+      IMPORTED_LOCATION "${LLM_HIREDIS_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${LLM_HIREDIS_INCLUDE_DIR}")
+  endif()
+endif()

@@ -5,7 +5,7 @@ include(CMakePackageConfigHelpers)
 set(LLM_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/llm)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/llm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS llm EXPORT llmTargets)
+install(TARGETS llm ${llm_backends} EXPORT llmTargets)
 install(EXPORT llmTargets NAMESPACE llm:: DESTINATION ${LLM_CMAKE_DIR})
 # For users of the build tree (FetchContent without install).
 export(EXPORT llmTargets NAMESPACE llm:: FILE ${PROJECT_BINARY_DIR}/llmTargets.cmake)

@@ -8,10 +8,10 @@
 using namespace llm;
 
 namespace {
-constexpr errc every_code[] = {errc::rate_limited,   errc::budget_exceeded,        errc::timeout,
-                               errc::cancelled,      errc::provider_unavailable,   errc::bad_request,
-                               errc::unauthorized,   errc::malformed_response,     errc::invalid_configuration,
-                               errc::internal_error, errc::tls_verification_failed};
+constexpr errc every_code[] = {errc::rate_limited,   errc::budget_exceeded,         errc::timeout,
+                               errc::cancelled,      errc::provider_unavailable,    errc::bad_request,
+                               errc::unauthorized,   errc::malformed_response,      errc::invalid_configuration,
+                               errc::internal_error, errc::tls_verification_failed, errc::store_unavailable};
 } // namespace
 
 TEST_CASE("every error code has its own message that says what to do", "[core][error]")

@@ -43,6 +43,10 @@ enum class errc {
     // The server's TLS certificate could not be verified (wrong host name, unknown authority,
     // expired). Retrying will not help: check the URL and the CA configuration.
     tls_verification_failed,
+    // The store that keeps rate limits and budgets could not be reached or written (Redis down,
+    // SQLite file locked or unwritable), and the policy fails closed: the call was refused.
+    // Check the store; a policy may be configured to fail open instead.
+    store_unavailable,
 };
 
 namespace detail {
@@ -76,6 +80,9 @@ public:
         case errc::tls_verification_failed:
             return "the server's TLS certificate could not be verified: check the URL's host name and the CA "
                    "configuration";
+        case errc::store_unavailable:
+            return "the rate-limit and budget store is unavailable, so the call was refused: check the store "
+                   "(Redis, SQLite file), or configure the store to fail open";
         }
         return "unknown llm error";
     }
@@ -125,6 +132,7 @@ struct error {
     std::string provider_type;                            // e.g. "overloaded_error", "rate_limit_error"
     std::optional<std::chrono::milliseconds> retry_after; // when the provider or a policy says to retry
     llm::rate_limits rate_limits;                         // the provider's rate-limit headers, if it sent any
+    std::optional<llm::quota> quota;                      // the llm rate limit that refused the call
 
     error() = default;
     error(errc e) : code(make_error_code(e)) {} // NOLINT(google-explicit-constructor): `return errc::x;` reads best

@@ -4,6 +4,7 @@
 
 #include <llm/detail/decimal.hpp>
 
+#include <chrono>      // quota
 #include <cstdint>     // std::uint64_t
 #include <optional>    // remaining
 #include <string>      // names, values
@@ -12,6 +13,18 @@
 #include <vector>      // fields
 
 namespace llm {
+
+// What one of llm's own rate limits says about a caller: what a server needs to answer with
+// Retry-After and X-RateLimit-* headers (rate_limit::headers()).
+struct quota {
+    std::int64_t limit = 0;             // requests or tokens the window allows
+    std::int64_t remaining = 0;         // left now
+    std::chrono::milliseconds reset{};  // until the whole limit is available again
+    std::chrono::milliseconds window{}; // the limit's period
+    bool tokens = false;                // counts tokens, not requests
+
+    friend bool operator==(const quota&, const quota&) = default;
+};
 
 struct rate_limits {
     std::vector<std::pair<std::string, std::string>> fields; // header names in lower case

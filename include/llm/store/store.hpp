@@ -1,33 +1,176 @@
-// Store: where caches, budgets and rate limits keep their state, so that one process, a
-// restart, or many replicas see the same counters. Two primitives are enough for all of them:
-// an atomic counter that lives for a window, and a value that lives for a TTL.
+// Store: where rate limits, budgets and caches keep their state, so that concurrent calls, a
+// restart, or many service replicas see the same numbers.
+//
+// Counters change through *operations*: small pure functions over a cell (the few numbers kept
+// under one key), which a store applies atomically, key by key. Each operation is written twice:
+// in C++, which store::memory and store::sqlite run under their own lock or transaction, and in
+// Lua, which store::redis runs as a script so that replicas never race. The tests run every
+// operation on every store and require the same outcomes.
+//
+// Besides counters a store keeps plain values with a time to live (get/put), for caches.
 #pragma once
 
 #include <llm/core/clock.hpp>
 #include <llm/core/result.hpp>
 #include <llm/detail/hook.hpp>
+#include <llm/detail/inline_vector.hpp>
 
-#include <chrono>      // duration
+#include <chrono>      // milliseconds
+#include <cmath>       // std::floor
+#include <concepts>    // copyable, same_as
 #include <cstdint>     // std::int64_t
 #include <optional>    // get
-#include <string>      // get
-#include <string_view> // keys and values
-#include <type_traits> // is_empty_v
+#include <span>        // steps, replies
+#include <string>      // keys, values
+#include <string_view> // keys, scripts
+#include <type_traits> // invoke_result_t
+#include <utility>     // std::move
+#include <vector>      // cell
+
+namespace llm::store {
+
+// The numbers an operation keeps under one key; empty when the key is absent or expired.
+using cell = std::vector<double>;
+
+// One operation on one key.
+template <class Op>
+struct step {
+    std::string key;
+    Op op;
+};
+
+// A call touches one key per scope (user, tenant, feature or custom key, global) at most.
+inline constexpr std::size_t max_steps = 4;
+
+template <class Op>
+using steps = detail::inline_vector<step<Op>, max_steps>;
+
+template <class Outcome>
+using outcomes = detail::inline_vector<Outcome, max_steps>;
+
+// Operations and stores agree on time in whole milliseconds since the epoch: Redis's Lua
+// numbers are doubles, exact for these, and every replica computes with the same values.
+inline double milliseconds_of(time_point t) noexcept
+{
+    return std::floor(std::chrono::duration<double, std::milli>(t.time_since_epoch()).count());
+}
+
+// The Lua every operation's script starts with: a cell is a string of numbers under its key,
+// written at full precision, kept `keep` milliseconds (nothing is kept for zero or less).
+// ARGV[1] is the caller's clock in milliseconds, so a manual clock drives Redis too.
+inline constexpr std::string_view lua_prelude = R"lua(
+local function load_cell(key)
+  local raw = redis.call('GET', key)
+  local cell = {}
+  if raw then
+    for n in string.gmatch(raw, '%S+') do cell[#cell + 1] = tonumber(n) end
+  end
+  return cell
+end
+local function save_cell(key, cell, keep)
+  if keep <= 0 or #cell == 0 then
+    redis.call('DEL', key)
+    return
+  end
+  local parts = {}
+  for i = 1, #cell do parts[i] = string.format('%.17g', cell[i]) end
+  redis.call('SET', key, table.concat(parts, ' '), 'PX', math.ceil(keep))
+end
+local now = tonumber(ARGV[1])
+)lua";
+
+} // namespace llm::store
 
 namespace llm {
 
-//   add(key, delta, ttl, now)    adds delta atomically and returns the new total; a key that
-//                                did not exist starts at 0 and expires ttl after now
-//   get(key, now)                the value stored under key, nullopt when absent or expired
-//   put(key, value, ttl, now)    stores value for ttl
-// Each may return its result directly or as asio::awaitable<...> (Redis).
+// An operation a store can apply to a key:
+//   apply(cell&, now) -> outcome   reads and rewrites the cell (empty when absent); the outcome
+//                                  says what happened and, in `keep`, how long the cell must
+//                                  live from now (zero or less: remove it)
+//   script                         the same as Lua, after store::lua_prelude: KEYS[1] the key,
+//                                  ARGV[1] now, ARGV[2...] arguments(); returns an array of
+//                                  integers that decode() turns into the same outcome
+//   arguments(push)                calls push(double) for each argument of the script
+template <class Op>
+concept store_operation = std::copyable<Op> &&
+    requires(const Op& op, store::cell& c, time_point now, std::span<const std::int64_t> reply, void (*push)(double))
+{
+    typename Op::outcome;
+    {
+        op.apply(c, now)
+        } -> std::same_as<typename Op::outcome>;
+    {
+        std::declval<typename Op::outcome&>().keep
+        } -> std::convertible_to<std::chrono::milliseconds>;
+    {
+        Op::script
+        } -> std::convertible_to<std::string_view>;
+    op.arguments(push);
+    {
+        Op::decode(reply)
+        } -> std::same_as<result<typename Op::outcome>>;
+};
+
+namespace store {
+
+// The simplest operation: adds `delta` to an integer counter that lives `keep` from its last
+// change. Per-identity totals use it, and the store concept is checked against it.
+struct add {
+    std::int64_t delta = 0;
+    std::chrono::milliseconds keep{};
+
+    struct outcome {
+        std::int64_t total = 0;
+        std::chrono::milliseconds keep{};
+    };
+
+    outcome apply(cell& c, time_point) const
+    {
+        c.resize(1);
+        c[0] += static_cast<double>(delta);
+        return {static_cast<std::int64_t>(c[0]), keep};
+    }
+
+    static constexpr std::string_view script = R"lua(
+local cell = load_cell(KEYS[1])
+cell[1] = (cell[1] or 0) + tonumber(ARGV[2])
+save_cell(KEYS[1], cell, tonumber(ARGV[3]))
+return {cell[1]}
+)lua";
+
+    template <class Push>
+    void arguments(Push&& push) const
+    {
+        push(static_cast<double>(delta));
+        push(static_cast<double>(keep.count()));
+    }
+
+    static result<outcome> decode(std::span<const std::int64_t> reply)
+    {
+        if (reply.size() != 1)
+            return fail(errc::internal_error,
+                        "store::add: the script answered " + std::to_string(reply.size()) + " numbers, expected 1");
+        return outcome{reply[0], {}};
+    }
+};
+
+} // namespace store
+
+// A store: a copyable handle (copies share the same state), used from many threads at once.
+//   apply(steps, now)        applies each step's operation to its key, atomically per key, and
+//                            returns their outcomes in order; a failure means the store could
+//                            not be reached or read, not that an operation said no
+//   get(key, now)            the value stored under key, nullopt when absent or expired
+//   put(key, value, ttl, now) stores value for ttl
+// Each may return its result directly, or as asio::awaitable<...> (a store behind a network).
 template <class S>
-concept store_backend = requires(S& s, std::string_view key, std::string_view value, std::int64_t delta,
-                                 std::chrono::milliseconds ttl, time_point now)
+concept store_backend = std::copyable<S> &&
+    requires(S& s, std::span<const store::step<store::add>> steps, std::string_view key, std::string_view value,
+             std::chrono::milliseconds ttl, time_point now)
 {
     {
-        s.add(key, delta, ttl, now)
-        } -> detail::hook_returning<result<std::int64_t>>;
+        s.apply(steps, now)
+        } -> detail::hook_returning<result<store::outcomes<store::add::outcome>>>;
     {
         s.get(key, now)
         } -> detail::hook_returning<result<std::optional<std::string>>>;
@@ -40,19 +183,83 @@ concept store_backend = requires(S& s, std::string_view key, std::string_view va
 
 namespace llm::store {
 
-// Keeps nothing: every counter reads as just the delta added, every key as absent.
-struct none {
-    static result<std::int64_t> add(std::string_view, std::int64_t delta, std::chrono::milliseconds,
-                                    time_point) noexcept
-    {
-        return delta;
+// The name of a key of one scope, e.g. "llm:{u:alice}:budget:20781". The scope sits between
+// braces, Redis's hash tag, so every key of one scope lands on one Redis Cluster slot and a
+// script may touch them together. Braces, '%' and control bytes in the id are percent-encoded,
+// so no id can end the tag early or pose as another scope.
+inline std::string scoped_key(std::string_view prefix, std::string_view scope, std::string_view id,
+                              std::string_view what)
+{
+    std::string key;
+    key.reserve(prefix.size() + scope.size() + id.size() + what.size() + 6);
+    key.append(prefix).append(":{").append(scope).push_back(':');
+    for (const char ch : id) {
+        const auto byte = static_cast<unsigned char>(ch);
+        if (ch == '{' || ch == '}' || ch == '%' || byte < 0x20 || byte == 0x7f) {
+            constexpr char hex[] = "0123456789ABCDEF";
+            key.push_back('%');
+            key.push_back(hex[byte >> 4]);
+            key.push_back(hex[byte & 0xf]);
+        } else {
+            key.push_back(ch);
+        }
     }
-    static result<std::optional<std::string>> get(std::string_view, time_point) noexcept { return std::nullopt; }
-    static result<void> put(std::string_view, std::string_view, std::chrono::milliseconds, time_point) noexcept
-    {
-        return success();
-    }
-};
-static_assert(llm::store_backend<none> && std::is_empty_v<none>);
+    key.append("}:").append(what);
+    return key;
+}
+
+// True for a store behind a network, whose answers are awaitables.
+template <class Store>
+inline constexpr bool answers_later =
+    llm::detail::is_awaitable<decltype(std::declval<Store&>().get(std::string_view{}, time_point{}))>::value;
+
+namespace detail {
+
+template <class T>
+asio::awaitable<T> ready_later(T value)
+{
+    co_return value;
+}
+
+template <class Store, class Op, class F>
+auto apply_then_async(Store& s, steps<Op> batch, time_point now, F f) -> asio::awaitable<
+    typename llm::detail::awaited<std::invoke_result_t<F&, result<outcomes<typename Op::outcome>>>>::type>
+{
+    auto done = co_await s.apply(std::span<const step<Op>>(batch.begin(), batch.size()), now);
+    if constexpr (llm::detail::is_awaitable<std::invoke_result_t<F&, decltype(done)>>::value)
+        co_return co_await f(std::move(done));
+    else
+        co_return f(std::move(done));
+}
+
+} // namespace detail
+
+// Applies a batch and hands its outcomes to f: at once on a store that answers at once, as an
+// awaitable on one behind a network. f may itself return an awaitable (a second batch), which
+// is awaited in turn. Policies are written once this way and run on every store; an absent
+// network costs no coroutine frame.
+template <class Store, class Op, class F>
+auto apply_then(Store& s, steps<Op> batch, time_point now, F f)
+{
+    if constexpr (answers_later<Store>)
+        return detail::apply_then_async(s, std::move(batch), now, std::move(f));
+    else
+        return f(s.apply(std::span<const step<Op>>(batch.begin(), batch.size()), now));
+}
+
+} // namespace llm::store
+
+namespace llm::store {
+
+// A value shaped like Store's answers: as it is, or as an awaitable for a store behind a
+// network. A policy returns it where it decided without asking the store (again).
+template <class Store, class T>
+auto ready(T value)
+{
+    if constexpr (answers_later<Store>)
+        return detail::ready_later(std::move(value));
+    else
+        return value;
+}
 
 } // namespace llm::store

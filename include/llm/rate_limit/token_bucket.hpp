@@ -1,0 +1,133 @@
+// rate_limit::token_bucket<Store>: each limit is a bucket of `count` tokens that refills evenly
+// over its window. A call takes its cost from every bucket of its key, or from none; a full
+// bucket allows a burst of the whole limit.
+#pragma once
+
+#include <llm/rate_limit/limiter.hpp>
+
+#include <algorithm> // std::min, std::max
+#include <array>     // levels
+#include <cmath>     // std::ceil, std::floor
+#include <limits>    // infinity
+
+namespace llm::rate_limit {
+
+// The store operation. The cell is {last refill in ms, level of each bucket}.
+struct bucket_take {
+    bool give_back = false; // return a cost taken earlier (a call refused by a later rule)
+    charges limits;
+
+    using outcome = verdict;
+
+    verdict apply(store::cell& c, time_point now) const
+    {
+        const double t = store::milliseconds_of(now);
+        const std::size_t n = limits.size();
+        const bool fresh = c.size() != n + 1;
+        const double elapsed = fresh ? 0.0 : std::max(0.0, t - c[0]);
+        std::array<double, 2> level{};
+        bool admitted = true;
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& l = limits[i];
+            level[i] = fresh ? l.count : std::min(l.count, c[i + 1] + elapsed * l.count / l.per_ms);
+            if (!give_back && level[i] < l.cost)
+                admitted = false;
+        }
+        verdict v{.admitted = admitted};
+        if (admitted)
+            for (std::size_t i = 0; i < n; ++i)
+                level[i] = give_back ? std::min(limits[i].count, level[i] + limits[i].cost) : level[i] - limits[i].cost;
+        double wait = 0;
+        double scarcest = std::numeric_limits<double>::infinity();
+        double reset = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& l = limits[i];
+            if (!admitted && level[i] < l.cost) {
+                const double w = l.cost > l.count ? std::numeric_limits<double>::infinity()
+                                                  : std::max(1.0, std::ceil((l.cost - level[i]) * l.per_ms / l.count));
+                if (w > wait) {
+                    wait = w;
+                    v.binding = i;
+                }
+            } else if (admitted && level[i] / l.count < scarcest) {
+                scarcest = level[i] / l.count;
+                v.binding = i;
+            }
+            reset = std::max(reset, std::ceil((l.count - level[i]) * l.per_ms / l.count));
+        }
+        v.remaining = static_cast<std::int64_t>(std::max(0.0, std::floor(level[v.binding])));
+        v.retry_after = std::chrono::milliseconds{
+            wait == std::numeric_limits<double>::infinity() ? -1 : static_cast<std::int64_t>(wait)};
+        v.reset = std::chrono::milliseconds{static_cast<std::int64_t>(reset)};
+        v.keep = v.reset;
+        c.resize(n + 1);
+        c[0] = t;
+        for (std::size_t i = 0; i < n; ++i)
+            c[i + 1] = level[i];
+        return v;
+    }
+
+    static constexpr std::string_view script = R"lua(
+local give_back = tonumber(ARGV[2]) == 1
+local n = tonumber(ARGV[3])
+local count, per, cost = {}, {}, {}
+for i = 1, n do
+  count[i] = tonumber(ARGV[1 + 3 * i])
+  per[i] = tonumber(ARGV[2 + 3 * i])
+  cost[i] = tonumber(ARGV[3 + 3 * i])
+end
+local c = load_cell(KEYS[1])
+local fresh = #c ~= n + 1
+local elapsed = 0
+if not fresh then elapsed = math.max(0, now - c[1]) end
+local level = {}
+local admitted = true
+for i = 1, n do
+  if fresh then level[i] = count[i] else level[i] = math.min(count[i], c[i + 1] + elapsed * count[i] / per[i]) end
+  if not give_back and level[i] < cost[i] then admitted = false end
+end
+if admitted then
+  for i = 1, n do
+    if give_back then level[i] = math.min(count[i], level[i] + cost[i]) else level[i] = level[i] - cost[i] end
+  end
+end
+local wait, never, binding, scarcest, reset = 0, false, 0, math.huge, 0
+for i = 1, n do
+  if not admitted and level[i] < cost[i] then
+    if cost[i] > count[i] then
+      if not never then never = true; binding = i - 1 end
+    elseif not never then
+      local w = math.max(1, math.ceil((cost[i] - level[i]) * per[i] / count[i]))
+      if w > wait then wait = w; binding = i - 1 end
+    end
+  elseif admitted and level[i] / count[i] < scarcest then
+    scarcest = level[i] / count[i]
+    binding = i - 1
+  end
+  reset = math.max(reset, math.ceil((count[i] - level[i]) * per[i] / count[i]))
+end
+if never then wait = -1 end
+local cell = {now}
+for i = 1, n do cell[i + 1] = level[i] end
+save_cell(KEYS[1], cell, reset)
+return {admitted and 1 or 0, binding, math.max(0, math.floor(level[binding + 1])), wait, reset, reset}
+)lua";
+
+    template <class Push>
+    void arguments(Push&& push) const
+    {
+        detail::push_charges(push, give_back, limits);
+    }
+
+    static result<verdict> decode(std::span<const std::int64_t> reply)
+    {
+        return detail::decode_verdict(reply, "rate_limit::bucket_take");
+    }
+};
+
+static_assert(store_operation<bucket_take>);
+
+template <store_backend Store, token_counter Counter = token::estimator>
+using token_bucket = limiter<Store, bucket_take, Counter>;
+
+} // namespace llm::rate_limit
