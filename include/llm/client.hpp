@@ -233,6 +233,7 @@ private:
                 emit(c, {.stage = observe::stage::cache_hit});
                 co_await release(c);
                 hit->cached = true;
+                hit->cost = 0.0; // nothing was billed for this call
                 const usage used = hit->usage;
                 co_return finish<response>(c, std::move(*hit), &used);
             }
@@ -246,6 +247,7 @@ private:
         if constexpr (has_fallback)
             answer.value().route = std::string(fallback_.name(c.route));
         co_await commit(c, answer.value().usage);
+        price(c, answer.value());
         if constexpr (has_cache) {
             co_await detail::call_hook([&] { return cache_.store(c.request, answer.value(), clock_type::now()); });
             emit(c, {.stage = observe::stage::cached});
@@ -400,6 +402,27 @@ private:
             }
         }
         co_return;
+    }
+
+    // What the answer cost, when the budget knows prices.
+    void price(const call& c, response& answer)
+    {
+        if constexpr (requires { budget_.price(std::string_view{}, usage{}); })
+            answer.cost = budget_.price(answer.model.empty() ? c.request.model : answer.model, answer.usage);
+    }
+
+    // A stream that ended early may not have seen the provider's usage (OpenAI reports it last):
+    // the tokens it streamed are then estimated, about four bytes each, so they are charged.
+    static usage streamed_usage(const response& answer, bool ended_early)
+    {
+        usage used = answer.usage;
+        if (ended_early && used.output_tokens == 0) {
+            std::size_t bytes = answer.text.size();
+            for (const auto& call : answer.tool_calls)
+                bytes += call.name.size() + call.arguments.size();
+            used.output_tokens = (bytes + 3) / 4;
+        }
+        return used;
     }
 
     void finished(const call& c, const error* failure, const usage* used)
@@ -564,6 +587,7 @@ private:
                 s->upstream->cancel();
             s->upstream.reset();
         }
+        s->answer.usage = streamed_usage(s->answer, failure.has_value());
         co_await commit(s->c, s->answer.usage);
         if constexpr (has_cache) {
             if (!failure) {

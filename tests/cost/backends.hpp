@@ -22,6 +22,12 @@ struct memory_backend {
     {
         return now;
     }
+    // For what returns nothing (commit, release).
+    template <class F>
+    static void run(F f)
+    {
+        f();
+    }
 };
 
 struct sqlite_backend {
@@ -40,6 +46,12 @@ struct sqlite_backend {
     static T answer(T now)
     {
         return now;
+    }
+    // For what returns nothing (commit, release).
+    template <class F>
+    static void run(F f)
+    {
+        f();
     }
 };
 

@@ -15,6 +15,8 @@
 #include <llm/detail/hook.hpp>
 #include <llm/detail/inline_vector.hpp>
 
+#include <algorithm>   // std::copy
+#include <array>       // joined scripts
 #include <chrono>      // milliseconds
 #include <cmath>       // std::floor
 #include <concepts>    // copyable, same_as
@@ -215,10 +217,28 @@ inline constexpr bool answers_later =
 
 namespace detail {
 
+// Scripts made of shared parts, joined at compile time.
+template <const std::string_view&... Parts>
+struct joined {
+    static constexpr auto chars = [] {
+        std::array<char, (Parts.size() + ... + 0)> out{};
+        std::size_t at = 0;
+        ((std::copy(Parts.begin(), Parts.end(), out.begin() + static_cast<std::ptrdiff_t>(at)), at += Parts.size()),
+         ...);
+        return out;
+    }();
+    static constexpr std::string_view value{chars.data(), chars.size()};
+};
+
 template <class T>
 asio::awaitable<T> ready_later(T value)
 {
     co_return value;
+}
+
+inline asio::awaitable<void> ready_later()
+{
+    co_return;
 }
 
 template <class Store, class Op, class F>
@@ -260,6 +280,14 @@ auto ready(T value)
         return detail::ready_later(std::move(value));
     else
         return value;
+}
+
+// Nothing, shaped like Store's answers.
+template <class Store>
+auto ready()
+{
+    if constexpr (answers_later<Store>)
+        return detail::ready_later();
 }
 
 } // namespace llm::store

@@ -76,9 +76,10 @@ inline double raw_estimate(const request& r) noexcept
 }
 
 // The default counter: raw_estimate() times a factor learned from what providers billed.
-// calibrate() moves the factor a tenth of the way towards each observed ratio, within
-// [0.25, 4]; copies share it. Estimates err by some percent either way: a budget that must
-// never be exceeded by even one token needs an exact tokenizer or token::upper_bound.
+// Each calibrate() moves the factor a tenth of the way towards what would have made that
+// estimate exact, within [0.25, 4]; copies share it. Estimates err by some percent either way:
+// a budget that must never be exceeded by even one token needs an exact tokenizer or
+// token::upper_bound.
 class estimator {
 public:
     std::uint64_t count(const request& r) const noexcept
@@ -86,14 +87,14 @@ public:
         return static_cast<std::uint64_t>(std::ceil(raw_estimate(r) * factor()));
     }
 
-    // Learns from the input tokens the provider billed for r.
-    void calibrate(const request& r, const usage& billed) const noexcept
+    // Learns from one call: count() said `estimated`, the provider billed `billed` input tokens.
+    void calibrate(std::uint64_t estimated, std::uint64_t billed) const noexcept
     {
-        if (billed.input_tokens == 0)
+        if (estimated == 0 || billed == 0)
             return;
-        const double ratio = static_cast<double>(billed.input_tokens) / raw_estimate(r);
         const double f = factor();
-        factor_->store(std::clamp(f + (ratio - f) / 10, 0.25, 4.0), std::memory_order_relaxed);
+        const double exact = f * static_cast<double>(billed) / static_cast<double>(estimated);
+        factor_->store(std::clamp(f + (exact - f) / 10, 0.25, 4.0), std::memory_order_relaxed);
     }
 
     double factor() const noexcept { return factor_->load(std::memory_order_relaxed); }

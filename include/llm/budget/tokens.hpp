@@ -1,0 +1,378 @@
+// budget::tokens<Store>: what one call, one user, one tenant and everyone together may spend,
+// in tokens or in US dollars, per window (a calendar day by default).
+//
+//   reserve  before the call: the prompt's tokens (from the token counter) plus max_tokens, in
+//            every scope that has a limit; refuses with errc::budget_exceeded, or lowers
+//            max_tokens to what is left
+//   commit   after it: charges what the provider billed, gives back the rest, fires alerts
+//   release  gives everything back (a cache hit, a failed call)
+//
+// Every scope's check-and-hold is one atomic store operation, so concurrent calls, threads or
+// replicas never hold together more than a limit allows. A call refused by one scope gives
+// back what the others held for it.
+#pragma once
+
+#include <llm/budget/operations.hpp>
+#include <llm/budget/window.hpp>
+#include <llm/config.hpp>
+#include <llm/core/request.hpp>
+#include <llm/core/usage.hpp>
+#include <llm/cost/price_table.hpp>
+#include <llm/store/store.hpp>
+#include <llm/token/counter.hpp>
+
+#include <algorithm>  // std::min
+#include <cmath>      // std::ceil, std::isfinite
+#include <functional> // callbacks
+#include <limits>     // infinity
+#include <optional>   // limits
+#include <string>     // keys, messages
+#include <utility>    // std::move
+#include <vector>     // alert thresholds
+
+namespace llm::budget {
+
+enum class unit { tokens, usd };
+
+// Each limit is optional; amounts are in the budget's unit (tokens, or US dollars).
+struct limits {
+    // Input plus output tokens of one call, whatever the unit: longer prompts are refused, and
+    // max_tokens is lowered so that the answer cannot take the call past it.
+    std::optional<std::int64_t> per_request;
+    std::optional<double> per_user;   // per window, for each identity.user
+    std::optional<double> per_tenant; // per window, for each identity.tenant
+    std::optional<double> global;     // per window, for all calls together: the hard ceiling
+};
+
+// A budget crossed one of its alert thresholds. Fired once per threshold, scope and window, by
+// the call whose commit crossed it, even when many replicas share a Redis store.
+struct alert {
+    std::string scope;    // "user", "tenant" or "global"
+    std::string id;       // the user or tenant; empty for global
+    double threshold = 0; // the fraction of the limit, e.g. 0.8
+    double spent = 0;     // in the window, in the budget's unit
+    double limit = 0;
+    budget::unit unit = unit::tokens;
+};
+
+struct options {
+    budget::unit unit = unit::tokens;
+    budget::window window = window::day();
+    std::vector<double> alert_at{0.8, 1.0}; // fractions of a limit, in (0, 1], at most 8
+    std::function<void(const alert&)> on_alert;
+    // Prices: needed to count in dollars, and to fill response::cost.
+    std::optional<cost::price_table> prices;
+    // A response whose model has no price (its cost stays unset), or a commit or release the
+    // store could not record; they are never silent.
+    std::function<void(const error&)> on_error;
+    // Lower max_tokens to what the budget has left rather than refuse, as long as at least
+    // min_output_tokens fit.
+    bool clamp_max_tokens = true;
+    std::uint32_t min_output_tokens = 16;
+    std::uint32_t assumed_output_tokens = 1024; // reserved for a request without max_tokens
+    bool fail_open = false;                     // admit calls unchecked when the store is unreachable
+    std::string prefix = "llm";
+};
+
+template <store_backend Store, token_counter Counter = token::estimator>
+class tokens {
+public:
+    // What a reserve() held, handed back to commit() or release().
+    struct reservation {
+        llm::detail::inline_vector<std::string, 3> keys;
+        llm::detail::inline_vector<std::pair<const char*, std::string>, 3> scopes; // for alerts
+        double slot = 0;                                                           // the window's slot when reserved
+        double held = 0;                // in every scope, in the store's unit
+        std::uint64_t input_tokens = 0; // the counter's estimate
+        std::string model;
+    };
+
+    // Refuses impossible settings (negative limits, a dollar budget without prices, alert
+    // thresholds outside (0, 1]) with errc::invalid_configuration; the constructor throws
+    // std::system_error for the same reasons.
+    static result<tokens> create(Store store, budget::limits l, budget::options o = {}, Counter counter = {})
+    {
+        BOOST_OUTCOME_TRY(check(l, o));
+        return tokens(std::move(store), std::move(l), std::move(o), std::move(counter), 0);
+    }
+
+    tokens(Store store, budget::limits l, budget::options o = {}, Counter counter = {})
+        : tokens(create(std::move(store), std::move(l), std::move(o), std::move(counter)).value())
+    {
+    }
+
+    auto reserve(request& r, time_point now)
+    {
+        const auto input = static_cast<std::uint64_t>(counter_.count(r));
+        std::uint64_t output = r.max_tokens.value_or(options_.assumed_output_tokens);
+        if (limits_.per_request) {
+            const auto ceiling = static_cast<std::uint64_t>(*limits_.per_request);
+            if (input + std::min<std::uint64_t>(output, options_.min_output_tokens) > ceiling)
+                return refuse_now(error{errc::budget_exceeded, "the prompt alone is about " + std::to_string(input) +
+                                                                   " tokens, beyond the per-request ceiling of " +
+                                                                   std::to_string(ceiling) +
+                                                                   " tokens with room for an answer: shorten it"});
+            output = std::min(output, ceiling - input);
+        }
+        // The reservation bounds the answer only if max_tokens does.
+        r.max_tokens = static_cast<std::uint32_t>(output);
+        reservation res{.input_tokens = input, .model = r.model};
+        auto want = amount(r.model, input, output);
+        if (!want)
+            return refuse_now(std::move(want).error());
+        const auto fewest = std::min<std::uint64_t>(output, options_.min_output_tokens);
+        const double minimum = options_.clamp_max_tokens ? amount(r.model, input, fewest).value() : want.value();
+
+        const auto at = options_.window.at(now);
+        res.slot = at.slot;
+        store::steps<hold> batch;
+        for_each_scope(r.identity, [&](const char* scope, const std::string& id, double limit) {
+            res.keys.push_back(key(scope, id, at));
+            res.scopes.push_back({scope, id});
+            batch.push_back(
+                {res.keys[res.keys.size() - 1], hold{at.slot, at.slots, limit, want.value(), minimum, at.keep}});
+        });
+        if (batch.empty())
+            return finish(std::move(res), {}, now);
+        return store::apply_then(store_, std::move(batch), now,
+                                 [this, &r, res = std::move(res), at, input, output,
+                                  now](result<store::outcomes<hold::outcome>> done) mutable {
+                                     return decide(r, std::move(res), at, input, output, std::move(done), now);
+                                 });
+    }
+
+    auto commit(reservation res, const usage& used, time_point now)
+    {
+        usage billed = used;
+        if (billed.input_tokens == 0)
+            billed.input_tokens = res.input_tokens; // the call was sent: its prompt counts
+        if constexpr (requires { counter_.calibrate(res.input_tokens, used.input_tokens); })
+            if (used.input_tokens != 0)
+                counter_.calibrate(res.input_tokens, used.input_tokens);
+        double spent = static_cast<double>(billed.total());
+        if (options_.unit == unit::usd) {
+            auto cost = options_.prices->micro_cost(res.model, billed);
+            spent = cost ? std::ceil(cost.value()) : res.held; // unpriced: charge what was held
+        }
+        return settle_all(std::move(res), spent, now);
+    }
+
+    auto release(reservation res, time_point now) { return settle_all(std::move(res), 0, now); }
+
+    // The cost of a response in US dollars, for response::cost; unset (and reported through
+    // on_error) when the price table does not know the model.
+    std::optional<double> price(std::string_view model, const usage& used) const
+    {
+        if (!options_.prices)
+            return std::nullopt;
+        auto cost = options_.prices->cost(model, used);
+        if (cost)
+            return cost.value();
+        report(cost.error());
+        return std::nullopt;
+    }
+
+    const budget::limits& limits() const noexcept { return limits_; }
+    const budget::options& options() const noexcept { return options_; }
+
+private:
+    tokens(Store store, budget::limits l, budget::options o, Counter counter, int)
+        : store_(std::move(store)), limits_(std::move(l)), options_(std::move(o)), counter_(std::move(counter))
+    {
+        for (const double a : options_.alert_at)
+            thresholds_.push_back(a * 1000);
+    }
+
+    static result<void> check(const budget::limits& l, const budget::options& o)
+    {
+        if (l.per_request && *l.per_request <= 0)
+            return fail(errc::invalid_configuration, "budget: the per-request ceiling must be positive");
+        for (auto [name, v] :
+             {std::pair{"per_user", l.per_user}, std::pair{"per_tenant", l.per_tenant}, std::pair{"global", l.global}})
+            if (v && !(*v > 0 && std::isfinite(*v)))
+                return fail(errc::invalid_configuration,
+                            std::string("budget: the ") + name + " limit must be a positive number");
+        if (o.unit == unit::usd && !o.prices)
+            return fail(errc::invalid_configuration, "budget: a budget in dollars needs options::prices");
+        if (o.alert_at.size() > 8)
+            return fail(errc::invalid_configuration, "budget: at most 8 alert thresholds");
+        for (const double a : o.alert_at)
+            if (!(a > 0 && a <= 1))
+                return fail(errc::invalid_configuration,
+                            "budget: alert thresholds are fractions of a limit, in (0, 1], e.g. 0.8");
+        if (o.clamp_max_tokens && o.min_output_tokens == 0)
+            return fail(errc::invalid_configuration, "budget: min_output_tokens must be at least 1");
+        return success();
+    }
+
+    // The scopes with a limit, in the order they are held: user, tenant, global.
+    template <class F>
+    void for_each_scope(const identity& who, F&& f) const
+    {
+        const double scale = options_.unit == unit::usd ? 1e6 : 1; // dollars are kept as micro-dollars
+        if (limits_.per_user)
+            f("user", who.user, *limits_.per_user * scale);
+        if (limits_.per_tenant)
+            f("tenant", who.tenant, *limits_.per_tenant * scale);
+        if (limits_.global)
+            f("global", std::string(), *limits_.global * scale);
+    }
+
+    double limit_of(const char* scope) const
+    {
+        const double scale = options_.unit == unit::usd ? 1e6 : 1;
+        const std::string_view s = scope;
+        return (s == "user" ? *limits_.per_user : s == "tenant" ? *limits_.per_tenant : *limits_.global) * scale;
+    }
+
+    std::string key(const char* scope, const std::string& id, const window::position& at) const
+    {
+        return store::scoped_key(options_.prefix, std::string_view(scope, 1), id, "budget:" + at.key);
+    }
+
+    // Input and output tokens in the store's unit: tokens, or micro-dollars rounded up.
+    result<double> amount(const std::string& model, std::uint64_t input, std::uint64_t output) const
+    {
+        if (options_.unit == unit::tokens)
+            return static_cast<double>(input + output);
+        BOOST_OUTCOME_TRY(auto cost, options_.prices->micro_cost(model, usage{input, output, 0}));
+        return std::ceil(cost);
+    }
+
+    // The output tokens `granted` leaves room for after the prompt.
+    std::uint64_t output_within(const std::string& model, double granted, std::uint64_t input,
+                                std::uint64_t output) const
+    {
+        if (options_.unit == unit::tokens)
+            return static_cast<std::uint64_t>(granted) - input;
+        // Dollars: the largest output whose cost still fits, found by halving.
+        std::uint64_t lo = 0;
+        std::uint64_t hi = output;
+        while (lo < hi) {
+            const auto mid = lo + (hi - lo + 1) / 2;
+            if (amount(model, input, mid).value() <= granted)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        return lo;
+    }
+
+    auto decide(request& r, reservation res, const window::position& at, std::uint64_t input, std::uint64_t output,
+                result<store::outcomes<hold::outcome>> done, time_point now)
+    {
+        if (!done) {
+            if (options_.fail_open)
+                return finish(reservation{.input_tokens = input, .model = res.model}, {}, now);
+            return finish(error{errc::store_unavailable,
+                                "budget store unavailable, call refused (fail-closed): " + done.error().message},
+                          {}, now);
+        }
+        const auto& held = done.value();
+        std::optional<std::size_t> refused;
+        double granted = std::numeric_limits<double>::infinity();
+        for (std::size_t i = 0; i < held.size(); ++i) {
+            if (held[i].granted == 0 && !refused)
+                refused = i;
+            granted = std::min(granted, static_cast<double>(held[i].granted));
+        }
+        // Every scope holds the smallest grant: give the rest back (all of it when refused).
+        store::steps<settle> give_back;
+        for (std::size_t i = 0; i < held.size(); ++i) {
+            const double extra = static_cast<double>(held[i].granted) - (refused ? 0 : granted);
+            if (extra > 0)
+                give_back.push_back({res.keys[i], settle{at.slot, at.slots, 0, extra, 0, {}, at.keep}});
+        }
+        if (refused) {
+            const auto& [scope, id] = res.scopes[*refused];
+            const auto& h = held[*refused];
+            error e{errc::budget_exceeded,
+                    options_.window.describe() + " budget of " + describe(limit_of(scope)) + " for " +
+                        (std::string_view(scope) == "global" ? std::string("all calls")
+                                                             : std::string(scope) + " '" + id + "'") +
+                        " is spent: " + describe(static_cast<double>(h.spent)) + " used, " +
+                        describe(static_cast<double>(h.held)) + " held by calls in flight"};
+            e.retry_after = at.until_reset;
+            return finish(std::move(e), std::move(give_back), now);
+        }
+        res.held = granted;
+        const auto within = output_within(res.model, granted, input, output);
+        if (within < output)
+            r.max_tokens = static_cast<std::uint32_t>(within);
+        return finish(std::move(res), std::move(give_back), now);
+    }
+
+    std::string describe(double amount) const
+    {
+        if (options_.unit == unit::tokens)
+            return std::to_string(static_cast<std::int64_t>(amount)) + " tokens";
+        const auto cents = static_cast<std::int64_t>(std::ceil(amount / 1e4));
+        const auto rest = std::to_string(cents % 100);
+        return "$" + std::to_string(cents / 100) + "." + (rest.size() < 2 ? "0" : "") + rest;
+    }
+
+    // The decision, after giving back what the scopes held beyond it.
+    auto finish(result<reservation> decision, store::steps<settle> give_back, time_point now)
+    {
+        if (give_back.empty())
+            return store::ready<Store>(std::move(decision));
+        return store::apply_then(store_, std::move(give_back), now,
+                                 [this, d = std::move(decision)](const auto& done) mutable {
+                                     if (!done)
+                                         report(done.error());
+                                     return std::move(d);
+                                 });
+    }
+
+    auto refuse_now(error e) { return store::ready<Store>(result<reservation>(std::move(e))); }
+
+    auto settle_all(reservation res, double spent, time_point now)
+    {
+        const auto at = options_.window.at(now);
+        const double slot = options_.window.is_rolling() ? at.slot : res.slot;
+        store::steps<settle> batch;
+        for (std::size_t i = 0; i < res.keys.size(); ++i)
+            batch.push_back({res.keys[i], settle{slot, at.slots, limit_of(res.scopes[i].first), res.held, spent,
+                                                 thresholds_, at.keep}});
+        if (batch.empty())
+            return store::ready<Store>();
+        return store::apply_then(store_, std::move(batch), now,
+                                 [this, res = std::move(res)](result<store::outcomes<settle::outcome>> done) {
+                                     if (!done)
+                                         return report(error{errc::store_unavailable, "budget: usage could not be "
+                                                                                      "recorded: " +
+                                                                                          done.error().message});
+                                     for (std::size_t i = 0; i < done.value().size(); ++i)
+                                         alert_fired(res, i, done.value()[i]);
+                                 });
+    }
+
+    void alert_fired(const reservation& res, std::size_t i, const settle::outcome& o) const
+    {
+        if (!options_.on_alert || o.fired == 0)
+            return;
+        const double scale = options_.unit == unit::usd ? 1e6 : 1;
+        for (std::size_t t = 0; t < options_.alert_at.size(); ++t)
+            if ((o.fired >> t) & 1)
+                options_.on_alert(alert{.scope = res.scopes[i].first,
+                                        .id = res.scopes[i].second,
+                                        .threshold = options_.alert_at[t],
+                                        .spent = static_cast<double>(o.spent) / scale,
+                                        .limit = limit_of(res.scopes[i].first) / scale,
+                                        .unit = options_.unit});
+    }
+
+    void report(const error& e) const
+    {
+        if (options_.on_error)
+            options_.on_error(e);
+    }
+
+    Store store_;
+    budget::limits limits_;
+    budget::options options_;
+    LLM_NO_UNIQUE_ADDRESS Counter counter_;
+    llm::detail::inline_vector<double, 8> thresholds_;
+};
+
+} // namespace llm::budget
