@@ -3,9 +3,21 @@
 #pragma once
 
 #include <llm/store/memory.hpp>
+#include <llm/store/redis.hpp>
 #include <llm/store/sqlite.hpp>
 
+#include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
+
+#include <future>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -52,6 +64,60 @@ struct sqlite_backend {
     static void run(F f)
     {
         f();
+    }
+};
+
+// A real redis-server, and an io_context on two threads of its own: policies return awaitables,
+// which answer() runs there and waits for (with a bound), from any test thread.
+struct redis_backend {
+    static constexpr const char* name = "redis";
+    redis_server server;
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+    store::redis store{io.get_executor(), {.port = server.port()}};
+    std::vector<std::thread> threads = start(io);
+
+    ~redis_backend()
+    {
+        work.reset();
+        io.stop();
+        for (auto& t : threads)
+            t.join();
+    }
+
+    static std::vector<std::thread> start(asio::io_context& io)
+    {
+        std::vector<std::thread> out;
+        for (int i = 0; i < 2; ++i)
+            out.emplace_back([&io] { io.run(); });
+        return out;
+    }
+
+    template <class T>
+    T answer(asio::awaitable<T> later)
+    {
+        // use_future needs a default-constructible value, which a result is not.
+        auto wrapped = [](asio::awaitable<T> a) -> asio::awaitable<std::optional<T>> {
+            co_return co_await std::move(a);
+        };
+        auto done = asio::co_spawn(io, wrapped(std::move(later)), asio::use_future);
+        if (done.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+            throw std::runtime_error("a Redis call did not finish within 10 s");
+        return std::move(*done.get());
+    }
+
+    void answer(asio::awaitable<void> later)
+    {
+        auto done = asio::co_spawn(io, std::move(later), asio::use_future);
+        if (done.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+            throw std::runtime_error("a Redis call did not finish within 10 s");
+        done.get();
+    }
+
+    template <class F>
+    void run(F f)
+    {
+        answer(f());
     }
 };
 

@@ -71,7 +71,7 @@ TEST_CASE("a request without max_tokens is given the output it reserved", "[cost
 }
 
 TEMPLATE_TEST_CASE("a daily user budget reserves, commits the real usage, and resets at midnight", "[cost][budget]",
-                   test::memory_backend, test::sqlite_backend)
+                   test::memory_backend, test::sqlite_backend, test::redis_backend)
 {
     TestType t;
     budget_of<decltype(t.store)> b(t.store, {.per_user = 1000});
@@ -118,7 +118,7 @@ TEMPLATE_TEST_CASE("a daily user budget reserves, commits the real usage, and re
 }
 
 TEMPLATE_TEST_CASE("a call refused by the tenant gives back what the user scope held", "[cost][budget]",
-                   test::memory_backend, test::sqlite_backend)
+                   test::memory_backend, test::sqlite_backend, test::redis_backend)
 {
     TestType t;
     budget_of<decltype(t.store)> b(t.store, {.per_user = 600, .per_tenant = 500}, {.clamp_max_tokens = false});
@@ -135,7 +135,7 @@ TEMPLATE_TEST_CASE("a call refused by the tenant gives back what the user scope 
 }
 
 TEMPLATE_TEST_CASE("alerts fire once per threshold, scope and window", "[cost][budget]", test::memory_backend,
-                   test::sqlite_backend)
+                   test::sqlite_backend, test::redis_backend)
 {
     TestType t;
     std::vector<budget::alert> alerts;
@@ -168,7 +168,7 @@ TEMPLATE_TEST_CASE("alerts fire once per threshold, scope and window", "[cost][b
 }
 
 TEMPLATE_TEST_CASE("a rolling window forgets spending slot by slot", "[cost][budget]", test::memory_backend,
-                   test::sqlite_backend)
+                   test::sqlite_backend, test::redis_backend)
 {
     TestType t;
     budget_of<decltype(t.store)> b(t.store, {.per_user = 1000},
@@ -281,7 +281,7 @@ TEST_CASE("an unreachable budget store refuses calls, or admits them when told t
 }
 
 TEMPLATE_TEST_CASE("many threads and users on one tenant budget never spend one token beyond it", "[cost][budget]",
-                   test::memory_backend, test::sqlite_backend)
+                   test::memory_backend, test::sqlite_backend, test::redis_backend)
 {
     TestType t;
     std::atomic<int> alerts_at_100 = 0;

@@ -31,7 +31,7 @@ request for_user(std::string name, std::uint32_t max_tokens = 100)
 } // namespace
 
 TEMPLATE_TEST_CASE("a token bucket admits its burst, then refuses with when to retry", "[cost][rate_limit]",
-                   test::memory_backend, test::sqlite_backend)
+                   test::memory_backend, test::sqlite_backend, test::redis_backend)
 {
     TestType b;
     auto limit = rate_limit::token_bucket<decltype(b.store)>(
@@ -66,7 +66,7 @@ TEMPLATE_TEST_CASE("a token bucket admits its burst, then refuses with when to r
 }
 
 TEMPLATE_TEST_CASE("a token limit counts the prompt and max_tokens, and says when a call can never fit",
-                   "[cost][rate_limit]", test::memory_backend, test::sqlite_backend)
+                   "[cost][rate_limit]", test::memory_backend, test::sqlite_backend, test::redis_backend)
 {
     TestType b;
     auto limit = rate_limit::token_bucket<decltype(b.store), token::upper_bound>(
@@ -93,7 +93,7 @@ TEMPLATE_TEST_CASE("a token limit counts the prompt and max_tokens, and says whe
 }
 
 TEMPLATE_TEST_CASE("a call refused by one rule gives back what the other rules took", "[cost][rate_limit]",
-                   test::memory_backend, test::sqlite_backend)
+                   test::memory_backend, test::sqlite_backend, test::redis_backend)
 {
     TestType b;
     auto limit = rate_limit::token_bucket<decltype(b.store)>(
@@ -112,7 +112,7 @@ TEMPLATE_TEST_CASE("a call refused by one rule gives back what the other rules t
 }
 
 TEMPLATE_TEST_CASE("a sliding window weighs the previous window by the part it still covers", "[cost][rate_limit]",
-                   test::memory_backend, test::sqlite_backend)
+                   test::memory_backend, test::sqlite_backend, test::redis_backend)
 {
     TestType b;
     auto limit = rate_limit::sliding_window<decltype(b.store)>(
@@ -213,7 +213,7 @@ TEST_CASE("an unreachable store refuses calls, or admits them when told to fail 
 }
 
 TEMPLATE_TEST_CASE("many threads on one bucket never admit one request beyond it", "[cost][rate_limit]",
-                   test::memory_backend, test::sqlite_backend)
+                   test::memory_backend, test::sqlite_backend, test::redis_backend)
 {
     TestType b;
     auto limit = rate_limit::token_bucket<decltype(b.store)>(
