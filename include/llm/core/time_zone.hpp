@@ -8,7 +8,7 @@
 #include <llm/core/result.hpp>
 
 #include <cerrno>       // errno, ENOENT, EIO: why a zone file could not be read
-#include <chrono>       // seconds, minutes, sys_days, year_month_day, year_month_weekday
+#include <chrono>       // seconds, minutes, floor
 #include <cstdint>      // int32_t, int64_t, INT64_MIN, INT64_MAX
 #include <cstdio>       // fopen, fread: the zone file
 #include <cstdlib>      // getenv: TZDIR
@@ -29,10 +29,6 @@ inline constexpr std::int64_t seconds_per_day = 86400;
 // never overflows; that is still far beyond system_clock's range (about ±292 years).
 inline constexpr std::int64_t instant_limit = std::int64_t{1} << 60;
 
-// The POSIX rule is evaluated only within ±2^39 s (about ±17,000 years), because
-// std::chrono::year holds only ±32,767; beyond it the rule's standard time applies.
-inline constexpr std::int64_t rule_limit = std::int64_t{1} << 39;
-
 // RFC 8536 bounds UT offsets to (-25 h, +26 h); anything wider is a corrupt file.
 inline constexpr std::int32_t min_offset = -89999;
 inline constexpr std::int32_t max_offset = 93599;
@@ -52,11 +48,11 @@ inline constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept
 // One day of a POSIX TZ rule: "Jn" (1..365, February 29 never counted), "n" (0..365,
 // February 29 counted) or "Mm.w.d" (weekday d of week w of month m, w = 5 meaning the last).
 struct rule_date {
-    char kind = 'M';      // 'J', 'n' or 'M'
-    int day = 0;          // 'J' and 'n'
-    int month = 1;        // 'M': 1..12
-    int week = 1;         // 'M': 1..5
-    int weekday = 0;      // 'M': 0 = Sunday
+    char kind = 'M';     // 'J', 'n' or 'M'
+    int day = 0;         // 'J' and 'n'
+    int month = 1;       // 'M': 1..12
+    int week = 1;        // 'M': 1..5
+    int weekday = 0;     // 'M': 0 = Sunday
     std::int32_t at = 0; // local seconds after midnight; RFC 8536 allows -167 h .. +167 h
 };
 
@@ -89,34 +85,60 @@ struct span {
     std::int32_t offset;
 };
 
-inline std::int64_t days_of(std::chrono::sys_days d) noexcept
+inline constexpr bool is_leap(std::int64_t y) noexcept
 {
-    return static_cast<std::int64_t>(d.time_since_epoch().count());
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
 }
 
-inline int year_of_day(std::int64_t day) noexcept
+// Days since 1970-01-01 of a proleptic Gregorian date. Written out rather than through
+// std::chrono's calendar types, which cost microseconds per call in unoptimised builds, and
+// in 64 bits, so that any clamped instant's year is in range. Years are counted from March
+// so that the leap day falls at the end of one.
+inline constexpr std::int64_t days_from_civil(std::int64_t y, int m, int d) noexcept
 {
-    using namespace std::chrono;
-    return static_cast<int>(year_month_day{sys_days{days{day}}}.year());
+    if (m <= 2)
+        --y;
+    const std::int64_t era = floor_div(y, 400);     // 400 years repeat the calendar exactly
+    const std::int64_t year_of_era = y - era * 400; // 0..399
+    const std::int64_t month_from_march = (m + 9) % 12;
+    const std::int64_t day_of_year = (153 * month_from_march + 2) / 5 + d - 1; // 0..365
+    const std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return era * 146097 + day_of_era - 719468; // 719468: days from 0000-03-01 to 1970-01-01
 }
 
-// The day (since the epoch) a rule date falls on in year y.
-inline std::int64_t rule_day(const rule_date& r, int y) noexcept
+inline constexpr std::int64_t year_of_day(std::int64_t day) noexcept
 {
-    using namespace std::chrono;
-    const year yr{y};
-    const sys_days jan1{yr / January / 1};
+    std::int64_t y = 1970 + floor_div(day * 400, 146097); // within a year of the answer
+    while (days_from_civil(y, 1, 1) > day)
+        --y;
+    while (days_from_civil(y + 1, 1, 1) <= day)
+        ++y;
+    return y;
+}
+
+// 0 = Sunday; 1970-01-01 was a Thursday.
+inline constexpr int weekday_of_day(std::int64_t day) noexcept
+{
+    return static_cast<int>(day - floor_div(day + 4, 7) * 7 + 4);
+}
+
+// The day (since the epoch) a rule date falls on, in the year that starts on day jan1.
+inline constexpr std::int64_t rule_day(const rule_date& r, std::int64_t jan1, bool leap) noexcept
+{
     switch (r.kind) {
     case 'J':
-        return days_of(jan1) + r.day - 1 + ((r.day >= 60 && yr.is_leap()) ? 1 : 0);
+        return jan1 + r.day - 1 + ((r.day >= 60 && leap) ? 1 : 0);
     case 'n':
-        return days_of(jan1) + r.day;
+        return jan1 + r.day;
     default: {
-        const month m{static_cast<unsigned>(r.month)};
-        const weekday wd{static_cast<unsigned>(r.weekday)};
-        if (r.week == 5)
-            return days_of(sys_days{yr / m / wd[last]});
-        return days_of(sys_days{yr / m / wd[static_cast<unsigned>(r.week)]});
+        constexpr int before_month[13] = {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+        constexpr int month_length[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        const std::int64_t first = jan1 + before_month[r.month] + ((r.month > 2 && leap) ? 1 : 0);
+        const int length = month_length[r.month] + ((r.month == 2 && leap) ? 1 : 0);
+        int day_of_month = (r.weekday - weekday_of_day(first) + 7) % 7 + 7 * (r.week - 1);
+        if (day_of_month >= length) // week 5 means the last, which may be the 4th
+            day_of_month -= 7;
+        return first + day_of_month;
     }
     }
 }
@@ -128,10 +150,6 @@ inline span rule_span(const posix_rule& r, std::int64_t s, std::int64_t floor) n
 {
     if (!r.has_dst)
         return {floor, INT64_MAX, r.std_offset};
-    if (s >= rule_limit)
-        return {floor > rule_limit ? floor : rule_limit, INT64_MAX, r.std_offset};
-    if (s < -rule_limit)
-        return {floor, -rule_limit, r.std_offset};
 
     struct change {
         std::int64_t at;
@@ -139,17 +157,20 @@ inline span rule_span(const posix_rule& r, std::int64_t s, std::int64_t floor) n
     };
     change changes[10];
     int n = 0;
-    const int y = year_of_day(floor_div(s + r.std_offset, seconds_per_day));
-    for (int yy = y - 2; yy <= y + 2; ++yy) {
-        changes[n++] = {rule_day(r.start, yy) * seconds_per_day + r.start.at - r.std_offset, true};
-        changes[n++] = {rule_day(r.end, yy) * seconds_per_day + r.end.at - r.dst_offset, false};
+    const std::int64_t y = year_of_day(floor_div(s + r.std_offset, seconds_per_day));
+    std::int64_t jan1 = days_from_civil(y - 2, 1, 1);
+    for (std::int64_t yy = y - 2; yy <= y + 2; ++yy) {
+        const bool leap = is_leap(yy);
+        changes[n++] = {rule_day(r.start, jan1, leap) * seconds_per_day + r.start.at - r.std_offset, true};
+        changes[n++] = {rule_day(r.end, jan1, leap) * seconds_per_day + r.end.at - r.dst_offset, false};
+        jan1 += leap ? 366 : 365;
     }
-    // At equal instants the end sorts first, so a rule whose daylight time ends exactly when
-    // next year's begins (tzcode's way of saying "daylight time all year") stays on it.
+    // A stable sort: each year's end was listed before the next year's start, so when they
+    // coincide (tzcode's way of saying "daylight time all year") the start wins.
     for (int i = 1; i < n; ++i) {
         const change c = changes[i];
         int j = i;
-        for (; j > 0 && (changes[j - 1].at > c.at || (changes[j - 1].at == c.at && changes[j - 1].dst && !c.dst)); --j)
+        for (; j > 0 && changes[j - 1].at > c.at; --j)
             changes[j] = changes[j - 1];
         changes[j] = c;
     }
@@ -175,8 +196,8 @@ inline span find_span(const zone_data& z, std::int64_t s) noexcept
         return z.has_rule ? rule_span(z.rule, s, INT64_MIN) : span{INT64_MIN, INT64_MAX, z.initial_offset};
     if (s < t.front().at)
         return {INT64_MIN, t.front().at, z.initial_offset};
-    std::size_t lo = 0;          // t[lo].at <= s
-    std::size_t hi = t.size();   // t[hi].at > s, or past the end
+    std::size_t lo = 0;        // t[lo].at <= s
+    std::size_t hi = t.size(); // t[hi].at > s, or past the end
     while (hi - lo > 1) {
         const std::size_t mid = lo + (hi - lo) / 2;
         if (t[mid].at <= s)
@@ -214,10 +235,10 @@ inline std::int64_t day_start(const zone_data& z, std::int64_t s) noexcept
     const std::int64_t day = floor_div(s + sp.offset, seconds_per_day);
     for (;;) {
         const std::int64_t midnight = day * seconds_per_day - sp.offset;
-        if (midnight >= sp.begin)
+        if (midnight > sp.begin)
             return midnight;
-        // The span began after midnight: either the day began at that change (midnight was
-        // skipped) or the day reaches back into the span before.
+        // The span began at or after midnight: either the day began at that change (midnight
+        // was skipped) or the day reaches back into the span before (clocks went back to it).
         const span prev = find_span(z, sp.begin - 1);
         if (floor_div(sp.begin - 1 + prev.offset, seconds_per_day) != day)
             return sp.begin;
@@ -580,7 +601,8 @@ inline std::string fixed_name(std::int64_t minutes)
 {
     const std::uint64_t magnitude =
         minutes < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(minutes) : static_cast<std::uint64_t>(minutes);
-    return std::string{"UTC"} + (minutes < 0 ? '-' : '+') + two_digits(magnitude / 60) + ':' + two_digits(magnitude % 60);
+    return std::string{"UTC"} + (minutes < 0 ? '-' : '+') + two_digits(magnitude / 60) + ':' +
+           two_digits(magnitude % 60);
 }
 
 } // namespace detail::tz
@@ -604,7 +626,8 @@ public:
     {
         const auto m = static_cast<std::int64_t>(offset.count());
         if (m < -24 * 60 || m > 24 * 60)
-            return error{errc::invalid_configuration, "fixed time zone offset " + detail::tz::fixed_name(m) +
+            return error{errc::invalid_configuration, "fixed time zone " +
+                                                          detail::tz::quoted(detail::tz::fixed_name(m)) +
                                                           " is out of range: use an offset within 24 hours of UTC"};
         auto z = std::make_shared<detail::tz::zone_data>();
         z->name = detail::tz::fixed_name(m);
