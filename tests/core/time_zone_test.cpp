@@ -95,7 +95,7 @@ public:
     std::int64_t seconds_into_day(std::int64_t s) const
     {
         const std::tm tm = local(s);
-        return tm.tm_hour * hour + tm.tm_min * 60 + tm.tm_sec;
+        return tm.tm_hour * hour + std::int64_t{tm.tm_min} * 60 + tm.tm_sec;
     }
 
 private:
@@ -225,7 +225,7 @@ std::string tzif(char version, const std::vector<std::pair<std::int64_t, std::ui
         out += chars;
         out += '\0';
         for (std::uint32_t i = 0; i < leapcnt; ++i) {
-            put(out, static_cast<std::uint64_t>(78796800 + i * 1000), time_size);
+            put(out, 78796800 + std::uint64_t{i} * 1000, time_size);
             put(out, i + 1, 4);
         }
     };
@@ -318,7 +318,7 @@ TEST_CASE("time_zone: day_start and next_day_start bound the local day, DST gaps
         std::set<std::int64_t> late_starts;  // days that began after local midnight
         std::set<std::int64_t> after_a_skip; // days whose eve is not the previous date
         // An odd stride visits every local day, at times that drift through the day.
-        for (std::int64_t s = utc(1970, 1, 1); s < utc(2060, 1, 1); s += 7 * hour + 13 * 60 + 17) {
+        for (std::int64_t s = utc(1970, 1, 1); s < utc(2060, 1, 1); s += 7 * hour + std::int64_t{13} * 60 + 17) {
             const std::int64_t day = ref.day(s);
             const std::int64_t start = seconds_of(tz.day_start(at(s)));
             const std::int64_t next = seconds_of(tz.next_day_start(at(s)));

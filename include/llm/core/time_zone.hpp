@@ -7,7 +7,7 @@
 #include <llm/core/clock.hpp>
 #include <llm/core/result.hpp>
 
-#include <cerrno>       // errno, ENOENT, EIO: why a zone file could not be read
+#include <cerrno>       // errno, ENOENT, ENOTDIR, EFBIG, EIO: why a zone file could not be read
 #include <chrono>       // seconds, minutes, floor
 #include <cstdint>      // int32_t, int64_t, INT64_MIN, INT64_MAX
 #include <cstdio>       // fopen, fread: the zone file
@@ -228,7 +228,8 @@ inline time_point from_seconds(std::int64_t s) noexcept
     return time_point{std::chrono::duration_cast<time_point::duration>(seconds{s})};
 }
 
-// The first instant of the unbroken run of local date D that contains s.
+// The first instant of the unbroken run of s's local date that contains s: a date can recur
+// when clocks go back across midnight, and a budget's day must not reach back past that.
 inline std::int64_t day_start(const zone_data& z, std::int64_t s) noexcept
 {
     span sp = find_span(z, s);
@@ -384,7 +385,6 @@ public:
 
     bool has(std::uint64_t n) const noexcept { return n <= b_.size() - pos_; }
     void skip(std::size_t n) noexcept { pos_ += n; }
-    std::size_t position() const noexcept { return pos_; }
     std::string_view rest() const noexcept { return b_.substr(pos_); }
 
     std::uint8_t u8() noexcept { return static_cast<std::uint8_t>(b_[pos_++]); }
@@ -624,8 +624,9 @@ public:
     // A zone that never changes its offset, e.g. fixed(5h + 30min) for "UTC+05:30".
     static result<time_zone> fixed(std::chrono::minutes offset)
     {
+        constexpr std::int64_t limit = std::int64_t{24} * 60;
         const auto m = static_cast<std::int64_t>(offset.count());
-        if (m < -24 * 60 || m > 24 * 60)
+        if (m < -limit || m > limit)
             return error{errc::invalid_configuration, "fixed time zone " +
                                                           detail::tz::quoted(detail::tz::fixed_name(m)) +
                                                           " is out of range: use an offset within 24 hours of UTC"};

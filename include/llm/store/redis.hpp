@@ -379,11 +379,14 @@ private:
 
     // Closes the connection when the last copy of the handle goes, though its loops still run.
     struct owner {
-        std::shared_ptr<state> s;
+        explicit owner(std::shared_ptr<state> st) : s(std::move(st)) {}
+        owner(const owner&) = delete;
+        owner& operator=(const owner&) = delete;
         ~owner()
         {
             asio::post(s->strand, [s = s] { s->close(); });
         }
+        std::shared_ptr<state> s;
     };
 
     static reply convert(const redisReply& r)
