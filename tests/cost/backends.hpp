@@ -25,10 +25,8 @@
 
 namespace llm::test {
 
-struct memory_backend {
-    static constexpr const char* name = "memory";
-    store::memory store;
-
+// A store that answers at once: what a policy returns is already its result.
+struct answers_at_once {
     template <class T>
     static T answer(T now)
     {
@@ -42,7 +40,21 @@ struct memory_backend {
     }
 };
 
-struct sqlite_backend {
+struct memory_backend : answers_at_once {
+    static constexpr const char* name = "memory";
+    store::memory store;
+};
+
+// A store that cannot be reached: every batch fails.
+struct unreachable_store : store::memory {
+    template <class Op>
+    result<store::outcomes<typename Op::outcome>> apply(std::span<const store::step<Op>>, time_point) const
+    {
+        return fail(errc::store_unavailable, "connection refused");
+    }
+};
+
+struct sqlite_backend : answers_at_once {
     static constexpr const char* name = "sqlite";
     temp_dir dir;
     store::sqlite store = open(dir);
@@ -52,18 +64,6 @@ struct sqlite_backend {
         auto s = store::sqlite::open(d.file("store.db"));
         REQUIRE(s);
         return s.value();
-    }
-
-    template <class T>
-    static T answer(T now)
-    {
-        return now;
-    }
-    // For what returns nothing (commit, release).
-    template <class F>
-    static void run(F f)
-    {
-        f();
     }
 };
 

@@ -243,34 +243,25 @@ TEST_CASE("impossible budgets are refused at construction", "[cost][budget]")
     CHECK_THROWS_AS(budget_t(s, {.per_tenant = -1}), std::system_error);
 }
 
-namespace {
-struct unreachable_store : store::memory {
-    template <class Op>
-    result<store::outcomes<typename Op::outcome>> apply(std::span<const store::step<Op>>, time_point) const
-    {
-        return fail(errc::store_unavailable, "connection refused");
-    }
-};
-} // namespace
-
 TEST_CASE("an unreachable budget store refuses calls, or admits them when told to fail open", "[cost][budget]")
 {
     std::vector<error> errors;
-    budget::tokens<unreachable_store, fixed_counter> closed(unreachable_store{}, {.per_user = 1000},
-                                                            {.on_error = [&](const error& e) { errors.push_back(e); }});
+    budget::tokens<test::unreachable_store, fixed_counter> closed(
+        test::unreachable_store{}, {.per_user = 1000}, {.on_error = [&](const error& e) { errors.push_back(e); }});
     auto r = call("alice");
     auto refused = closed.reserve(r, day_one);
     REQUIRE_FALSE(refused);
     CHECK(refused.error() == errc::store_unavailable);
 
-    budget::tokens<unreachable_store, fixed_counter> open(unreachable_store{}, {.per_user = 1000}, {.fail_open = true});
+    budget::tokens<test::unreachable_store, fixed_counter> open(test::unreachable_store{}, {.per_user = 1000},
+                                                                {.fail_open = true});
     auto admitted = open.reserve(r, day_one);
     REQUIRE(admitted);
     open.commit(std::move(admitted).value(), usage{1, 1, 0}, day_one); // nothing to record
 
     // A commit that cannot be recorded is reported, not lost in silence.
-    budget::tokens<unreachable_store, fixed_counter> broken(unreachable_store{}, {.per_user = 1000},
-                                                            {.on_error = [&](const error& e) { errors.push_back(e); }});
+    budget::tokens<test::unreachable_store, fixed_counter> broken(
+        test::unreachable_store{}, {.per_user = 1000}, {.on_error = [&](const error& e) { errors.push_back(e); }});
     decltype(broken)::reservation held;
     held.keys.push_back("llm:{u:alice}:budget:d20781");
     held.scopes.push_back({"user", "alice"});

@@ -188,27 +188,17 @@ TEST_CASE("a custom key function groups calls as the application says", "[cost][
     CHECK(limit.acquire(b, start));
 }
 
-namespace {
-// A store that cannot be reached: every batch fails.
-struct unreachable_store : store::memory {
-    template <class Op>
-    result<store::outcomes<typename Op::outcome>> apply(std::span<const store::step<Op>>, time_point) const
-    {
-        return fail(errc::store_unavailable, "connection refused");
-    }
-};
-} // namespace
-
 TEST_CASE("an unreachable store refuses calls, or admits them when told to fail open", "[cost][rate_limit]")
 {
     const std::vector<rate_limit::rule> rules{{.requests = rate_limit::limit{1, 1s}}};
-    auto closed = rate_limit::token_bucket<unreachable_store>(unreachable_store{}, rules);
+    auto closed = rate_limit::token_bucket<test::unreachable_store>(test::unreachable_store{}, rules);
     auto refused = closed.acquire(for_user("alice"), start);
     REQUIRE_FALSE(refused);
     CHECK(refused.error() == errc::store_unavailable);
     CHECK(refused.error().message.find("connection refused") != std::string::npos);
 
-    auto open = rate_limit::token_bucket<unreachable_store>(unreachable_store{}, rules, {.fail_open = true});
+    auto open =
+        rate_limit::token_bucket<test::unreachable_store>(test::unreachable_store{}, rules, {.fail_open = true});
     CHECK(open.acquire(for_user("alice"), start));
 }
 
