@@ -3,6 +3,7 @@
 #include <llm/budget/tokens.hpp>
 
 #include "backends.hpp"
+#include "calls.hpp"
 
 #include <atomic>
 #include <mutex>
@@ -14,24 +15,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const time_point day_one = time_point{std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}};
-
-// Every prompt counts as `tokens` input tokens, so the arithmetic of a test is plain.
-struct fixed_counter {
-    std::uint64_t tokens = 100;
-    std::uint64_t count(const request&) const noexcept { return tokens; }
-};
-
-request call(std::string user, std::optional<std::uint32_t> max_tokens = 200, std::string tenant = "acme")
-{
-    request r;
-    r.model = "gpt-4o-mini";
-    r.messages = {llm::user("hello")};
-    r.max_tokens = max_tokens;
-    r.identity.user = std::move(user);
-    r.identity.tenant = std::move(tenant);
-    return r;
-}
+using test::call;
+using test::day_one;
+using test::fixed_counter;
 
 template <class Store>
 using budget_of = budget::tokens<Store, fixed_counter>;
@@ -304,4 +290,65 @@ TEMPLATE_TEST_CASE("many threads and users on one tenant budget never spend one 
     CHECK(charged <= 20'000);
     CHECK(charged > 20'000 - 150); // the budget was really used up, not refused early
     CHECK(alerts_at_100 <= 1);
+}
+
+TEMPLATE_TEST_CASE("status tells where each scope stands and reserves nothing", "[cost][budget]", test::memory_backend,
+                   test::sqlite_backend, test::redis_backend)
+{
+    TestType t;
+    budget_of<decltype(t.store)> b(t.store, {.per_user = 1000, .global = 5000});
+    const auto morning = day_one + 9h;
+    identity alice{.user = "alice", .tenant = "acme"};
+
+    auto fresh = t.answer(b.status(alice, morning));
+    REQUIRE(fresh);
+    REQUIRE(fresh.value().size() == 2); // user and global: the tenant has no limit
+    CHECK(fresh.value()[0].scope == "user");
+    CHECK(fresh.value()[0].id == "alice");
+    CHECK(fresh.value()[0].remaining == 1000);
+    CHECK(fresh.value()[0].reset == 15h);
+    CHECK(fresh.value()[1].scope == "global");
+    CHECK(fresh.value()[1].remaining == 5000);
+
+    auto r = call("alice", 200); // holds 300
+    auto held = t.answer(b.reserve(r, morning));
+    REQUIRE(held);
+    for (int i = 0; i < 3; ++i) { // peeking twice changes nothing
+        auto now = t.answer(b.status(alice, morning));
+        REQUIRE(now);
+        CHECK(now.value()[0].held == 300);
+        CHECK(now.value()[0].spent == 0);
+        CHECK(now.value()[0].remaining == 700);
+    }
+    t.run([&] { return b.commit(std::move(held).value(), usage{100, 50, 0}, morning); });
+    auto after = t.answer(b.status(alice, morning));
+    REQUIRE(after);
+    CHECK(after.value()[0].held == 0);
+    CHECK(after.value()[0].spent == 150);
+    CHECK(after.value()[0].remaining == 850);
+    CHECK(after.value()[1].spent == 150);
+    CHECK(after.value()[1].remaining == 4850);
+}
+
+TEST_CASE("status of a dollar budget is in dollars, and an unreachable store is an error", "[cost][budget]")
+{
+    auto prices = cost::price_table::parse(
+        R"({"as_of": "2026-11-01", "models": {"gpt-4o-mini": {"input": 1.0, "output": 2.0}}})");
+    REQUIRE(prices);
+    store::memory s;
+    budget_of<store::memory> b(s, {.per_user = 5.0}, {.unit = budget::unit::usd, .prices = prices.value()});
+    auto r = call("alice", 200);
+    auto held = b.reserve(r, day_one);
+    REQUIRE(held);
+    b.commit(std::move(held).value(), usage{1'000'000, 500'000, 0}, day_one); // $1 + $1
+    auto st = b.status(identity{.user = "alice"}, day_one);
+    REQUIRE(st);
+    CHECK(st.value()[0].limit == Approx(5.0));
+    CHECK(st.value()[0].spent == Approx(2.0));
+    CHECK(st.value()[0].remaining == Approx(3.0));
+
+    budget_of<test::unreachable_store> down(test::unreachable_store{}, {.per_user = 5.0});
+    auto failed = down.status(identity{.user = "alice"}, day_one);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error() == errc::store_unavailable);
 }

@@ -87,6 +87,15 @@ std::vector<sample> samples()
         {"a tab after chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
         {"both framings",
          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
+        {"a length with leading zeros", "HTTP/1.1 200 OK\r\nContent-Length: 000000000000000000000000000002\r\n\r\nok"},
+        {"a length beyond 64 bits", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\nok"},
+        {"Content-Length in trailers",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nContent-Length: 1x\r\n\r\n"},
+        {"a bare CR after an interim response",
+         "HTTP/1.1 100 Continue\r\n\r\n\rHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {"an empty Transfer-Encoding after chunked",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding:\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
+        {"one length given twice", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"},
     };
 }
 
@@ -124,6 +133,13 @@ const std::map<std::string, std::string> deliberate = {
      "a trailer field's name is a token like a header's (RFC 9110 §5.1, §6.5); we refuse it, llhttp 8 takes it"},
     {"a tab after chunked", "whitespace around a field value is not part of it (RFC 9110 §5.5), so the body is "
                             "chunked; llhttp 8 takes a tab there for part of the coding and reads until the close"},
+    {"Content-Length in trailers", "framing fields have no place in trailers (RFC 9110 §6.5.1) and we ignore them "
+                                   "like any trailer we do not use; llhttp 8 judges the value as in a head"},
+    {"a bare CR after an interim response",
+     "a bare CR is invalid (RFC 9112 §2.2) and we refuse it wherever a head may be; llhttp 8 skips it before a "
+     "status line"},
+    {"one length given twice", "a recipient may take a Content-Length repeated with one value as that value "
+                               "(RFC 9110 §8.6), and we do; llhttp 8 refuses any repeat"},
     {"both framings", "llhttp rejects a response with both Content-Length and Transfer-Encoding; we follow RFC 9112 "
                       "§6.3: Transfer-Encoding wins, and the connection is not reused"},
 };

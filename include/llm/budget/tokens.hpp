@@ -6,6 +6,7 @@
 //            max_tokens to what is left
 //   commit   after it: charges what the provider billed, gives back the rest, fires alerts
 //   release  gives everything back (a cache hit, a failed call)
+//   status   where each scope stands, reserving nothing
 //
 // Every scope's check-and-hold is one atomic store operation, so concurrent calls, threads or
 // replicas never hold together more than a limit allows. A call refused by one scope gives
@@ -53,6 +54,17 @@ struct alert {
     double spent = 0;     // in the window, in the budget's unit
     double limit = 0;
     budget::unit unit = unit::tokens;
+};
+
+// Where one scope stands in the current window, in the budget's unit.
+struct balance {
+    std::string scope; // "user", "tenant" or "global"
+    std::string id;    // the user or tenant; empty for global
+    double limit = 0;
+    double spent = 0;                  // committed in the window
+    double held = 0;                   // reserved by calls in flight
+    double remaining = 0;              // what a new call may still reserve
+    std::chrono::milliseconds reset{}; // until some spending leaves the window
 };
 
 struct options {
@@ -170,6 +182,38 @@ public:
             return cost.value();
         report(cost.error());
         return std::nullopt;
+    }
+
+    // Where each scope of `who` that has a limit stands, reserving nothing: for dashboards, and
+    // for the headers a server sends with its answer.
+    auto status(const identity& who, time_point now)
+    {
+        const auto at = options_.window.at(now);
+        store::steps<hold> peek; // a hold of nothing changes nothing and reports the scope
+        std::vector<balance> out;
+        for_each_scope(who, [&](const char* scope, const std::string& id, double limit) {
+            peek.push_back({key(scope, id, at), hold{at.slot, at.slots, limit, 0, 0, at.keep}});
+            out.push_back({.scope = scope, .id = id, .limit = limit, .reset = at.until_reset});
+        });
+        if (peek.empty())
+            return store::ready<Store>(result<std::vector<balance>>(std::move(out)));
+        return store::apply_then(store_, std::move(peek), now,
+                                 [this, out = std::move(out)](result<store::outcomes<hold::outcome>> done) mutable
+                                 -> result<std::vector<balance>> {
+                                     if (!done)
+                                         return std::move(done).error();
+                                     const double scale = options_.unit == unit::usd ? 1e6 : 1;
+                                     for (std::size_t i = 0; i < out.size(); ++i) {
+                                         auto& b = out[i];
+                                         b.spent = static_cast<double>(done.value()[i].spent);
+                                         b.held = static_cast<double>(done.value()[i].held);
+                                         b.remaining = std::max(0.0, b.limit - b.spent - b.held) / scale;
+                                         b.limit /= scale;
+                                         b.spent /= scale;
+                                         b.held /= scale;
+                                     }
+                                     return out;
+                                 });
     }
 
     const budget::limits& limits() const noexcept { return limits_; }

@@ -274,6 +274,9 @@ private:
         for (const auto& [name, value] : headers_.fields) {
             if (syntax::equal_ignoring_case(name, "transfer-encoding")) {
                 // Only the last coding matters: chunked frames the body; anything else runs to close.
+                // An empty field adds no coding to the list (RFC 9110 §5.3), so it changes nothing.
+                if (syntax::trim(value).empty())
+                    continue;
                 has_encoding = true;
                 chunked = ends_with_token(value, "chunked");
                 if (!chunked)
