@@ -11,7 +11,8 @@
 
 namespace llm::bench {
 
-// Runs the registered benchmarks and returns each case's median real time, by function name.
+// Runs the registered benchmarks and returns each case's median real time, by function name,
+// followed by "/threads:N" for a case run on several threads.
 inline std::map<std::string, double> run_interleaved(int argc, char** argv)
 {
     class median_reporter : public benchmark::ConsoleReporter {
@@ -21,7 +22,9 @@ inline std::map<std::string, double> run_interleaved(int argc, char** argv)
         {
             for (const auto& run : runs)
                 if (run.aggregate_name == "median")
-                    medians[run.run_name.function_name] = run.GetAdjustedRealTime();
+                    medians[run.run_name.function_name +
+                            (run.threads > 1 ? "/threads:" + std::to_string(run.threads) : std::string())] =
+                        run.GetAdjustedRealTime();
             ConsoleReporter::ReportRuns(runs);
         }
     };

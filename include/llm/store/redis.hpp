@@ -23,7 +23,8 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
-#include <cstdio> // snprintf
+#include <charconv> // to_chars: numbers in commands
+#include <cstdio>   // snprintf: the SHA-1 in hex
 #include <deque>  // calls waiting for replies
 #include <memory> // shared state
 #include <string> // commands
@@ -419,8 +420,10 @@ private:
 
     static void append_bulk(std::string& out, std::string_view arg)
     {
+        char length[24];
+        const auto end = std::to_chars(length, length + sizeof length, arg.size()).ptr;
         out += '$';
-        out += std::to_string(arg.size());
+        out.append(length, end);
         out += "\r\n";
         out.append(arg);
         out += "\r\n";
@@ -451,21 +454,24 @@ private:
     template <class Op>
     static std::string eval(const step<Op>& s, time_point now, const script& sc, bool full_script)
     {
-        std::vector<std::string> args;
+        // Numbers in their shortest form that reads back exactly (to_chars: several times faster
+        // than printf's %.17g, which was a third of a check's time).
+        std::string numbers;
+        std::size_t count = 0;
         auto number = [&](double v) {
             char text[32];
-            const int n = std::snprintf(text, sizeof text, "%.17g", v);
-            args.emplace_back(text, static_cast<std::size_t>(n));
+            const auto end = std::to_chars(text, text + sizeof text, v).ptr;
+            append_bulk(numbers, std::string_view(text, static_cast<std::size_t>(end - text)));
+            ++count;
         };
         number(milliseconds_of(now));
         s.op.arguments(number);
-        std::string out = "*" + std::to_string(4 + args.size()) + "\r\n";
+        std::string out = "*" + std::to_string(4 + count) + "\r\n";
         append_bulk(out, full_script ? "EVAL" : "EVALSHA");
         append_bulk(out, full_script ? sc.text : sc.sha1);
         append_bulk(out, "1");
         append_bulk(out, s.key);
-        for (const auto& a : args)
-            append_bulk(out, a);
+        out += numbers;
         return out;
     }
 

@@ -57,16 +57,16 @@ inline double milliseconds_of(time_point t) noexcept
     return std::floor(std::chrono::duration<double, std::milli>(t.time_since_epoch()).count());
 }
 
-// The Lua every operation's script starts with: a cell is a string of numbers under its key,
-// written at full precision, kept `keep` milliseconds (nothing is kept for zero or less).
+// The Lua every operation's script starts with: a cell is its numbers as little-endian IEEE
+// doubles under its key (Redis's struct library packs them without loss, and several times
+// faster than formatting text), kept `keep` milliseconds (nothing is kept for zero or less).
 // ARGV[1] is the caller's clock in milliseconds, so a manual clock drives Redis too.
 inline constexpr std::string_view lua_prelude = R"lua(
 local function load_cell(key)
   local raw = redis.call('GET', key)
-  local cell = {}
-  if raw then
-    for n in string.gmatch(raw, '%S+') do cell[#cell + 1] = tonumber(n) end
-  end
+  if not raw or #raw == 0 or #raw % 8 ~= 0 then return {} end
+  local cell = {struct.unpack('<' .. string.rep('d', #raw / 8), raw)}
+  cell[#cell] = nil -- unpack ends with the position after the last number
   return cell
 end
 local function save_cell(key, cell, keep)
@@ -74,9 +74,7 @@ local function save_cell(key, cell, keep)
     redis.call('DEL', key)
     return
   end
-  local parts = {}
-  for i = 1, #cell do parts[i] = string.format('%.17g', cell[i]) end
-  redis.call('SET', key, table.concat(parts, ' '), 'PX', math.ceil(keep))
+  redis.call('SET', key, struct.pack('<' .. string.rep('d', #cell), unpack(cell)), 'PX', math.ceil(keep))
 end
 local now = tonumber(ARGV[1])
 )lua";
