@@ -227,8 +227,7 @@ double redis_benchmark_evalsha(int depth)
 {
     asio::io_context io;
     llm::store::redis s(io.get_executor(), {.port = rig().server.port()});
-    const std::string text =
-        std::string(llm::store::lua_prelude) + std::string(llm::rate_limit::bucket_take::script);
+    const std::string text = std::string(llm::store::lua_prelude) + std::string(llm::rate_limit::bucket_take::script);
     std::string sha;
     asio::co_spawn(
         io,

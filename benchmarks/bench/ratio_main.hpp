@@ -22,9 +22,8 @@ inline std::map<std::string, double> run_interleaved(int argc, char** argv)
         {
             for (const auto& run : runs)
                 if (run.aggregate_name == "median")
-                    medians[run.run_name.function_name +
-                            (run.threads > 1 ? "/threads:" + std::to_string(run.threads) : std::string())] =
-                        run.GetAdjustedRealTime();
+                    medians[run.run_name.function_name + (run.threads > 1 ? "/threads:" + std::to_string(run.threads)
+                                                                          : std::string())] = run.GetAdjustedRealTime();
             ConsoleReporter::ReportRuns(runs);
         }
     };

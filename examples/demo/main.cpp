@@ -1,14 +1,19 @@
 // The llm demo: one client, every layer of the pipeline, and what each call went through.
 //
 // Part 1 talks to an in-process scripted transport, not to a provider: no network, no API key.
-// The rate limit, budget, cache and retry layers are the stand-ins from tests/support until
-// their real implementations land; each later layer replaces its stand-in here. Part 2 sends
+// The rate limit (a token bucket per user) and the budget (tokens per user per day) are the
+// library's own, on the in-memory store; the cache and retry layers are still the stand-ins
+// from tests/support, replaced here as their real implementations land. Part 2 sends
 // one request through each provider's codec and the HTTPS transport to a loopback server that
 // replays recorded provider traffic.
+#include <llm/budget/tokens.hpp>
 #include <llm/llm.hpp>
 #include <llm/provider/anthropic.hpp>
 #include <llm/provider/gemini.hpp>
 #include <llm/provider/openai.hpp>
+#include <llm/rate_limit/headers.hpp>
+#include <llm/rate_limit/token_bucket.hpp>
+#include <llm/store/memory.hpp>
 #include <llm/transport/https.hpp>
 
 #include <support/loopback_server.hpp>
@@ -47,8 +52,26 @@ struct stage_printer {
     }
 };
 
-using demo_client = llm::client<llm::test::scripted, llm::test::recording_rate_limit, llm::test::recording_budget,
-                                llm::test::recording_cache, llm::test::recording_retry, stage_printer>;
+using rate_limit = llm::rate_limit::token_bucket<llm::store::memory>;
+using budget = llm::budget::tokens<llm::store::memory>;
+using demo_client = llm::client<llm::test::scripted, rate_limit, budget, llm::test::recording_cache,
+                                llm::test::recording_retry, stage_printer>;
+
+// What a service would answer its own client with after a refusal.
+void show_headers(const llm::error& e)
+{
+    std::printf("  a server would answer HTTP 429 with:\n");
+    for (const auto& [name, value] : llm::rate_limit::headers(e))
+        std::printf("    %s: %s\n", name.c_str(), value.c_str());
+}
+
+void show_budget(demo_client& ai, const char* user)
+{
+    auto standing = ai.budget().status(llm::identity{.user = user, .tenant = "acme"}, llm::system_clock::now());
+    if (standing)
+        std::printf("  %s's budget today: %.0f of %.0f tokens spent, %.0f left\n\n", user,
+                    standing.value().front().spent, standing.value().front().limit, standing.value().front().remaining);
+}
 
 void show(const llm::result<llm::response>& r)
 {
@@ -62,12 +85,12 @@ void show(const llm::result<llm::response>& r)
         std::printf("  refused: %s\n\n", r.error().describe().c_str());
 }
 
-llm::request ask(std::string question)
+llm::request ask(std::string question, std::string user = "ada")
 {
     return llm::request{.model = "scripted-model",
                         .messages = {llm::system("Answer in one sentence."), llm::user(std::move(question))},
                         .max_tokens = 100,
-                        .identity = {.user = "ada", .tenant = "acme", .feature = "demo"}};
+                        .identity = {.user = std::move(user), .tenant = "acme", .feature = "demo"}};
 }
 
 asio::awaitable<void> tour(demo_client& ai, llm::test::scripted& provider)
@@ -83,23 +106,36 @@ asio::awaitable<void> tour(demo_client& ai, llm::test::scripted& provider)
     provider.then_fail(llm::errc::provider_unavailable, 503).then_answer("Stockholm.", {12, 3, 0});
     show(co_await ai.complete(ask("What is the capital of Sweden?")));
 
-    std::printf("4. The rate limit refuses the next call before anything is spent:\n");
-    ai.rate_limit().refuse = true;
-    show(co_await ai.complete(ask("What is the capital of Denmark?")));
-    ai.rate_limit().refuse = false;
+    std::printf("4. Ada's fourth call this minute is over her rate limit of 3 a minute: refused before\n"
+                "   anything is spent:\n");
+    auto limited = co_await ai.complete(ask("What is the capital of Denmark?"));
+    show(limited);
+    if (!limited)
+        show_headers(limited.error());
+    show_budget(ai, "ada");
 
-    std::printf("5. The budget refuses the next call before the transport is reached:\n");
-    ai.budget().refuse = true;
-    show(co_await ai.complete(ask("What is the capital of Finland?")));
-    ai.budget().refuse = false;
+    std::printf("5. Grace asks until her daily budget of %.0f tokens is spent; the budget lowers max_tokens\n"
+                "   to what is left, then refuses:\n",
+                *ai.budget().limits().per_user);
+    // Two answers are scripted: the third call never reaches the transport.
+    provider.then_answer("Helsinki.", {40, 60, 0}).then_answer("Tallinn.", {40, 60, 0});
+    for (const char* question : {"What is the capital of Finland?", "And of Estonia?", "And of Latvia?"}) {
+        auto answer = co_await ai.complete(ask(question, "grace"));
+        show(answer);
+        if (!answer) {
+            show_headers(answer.error());
+            break;
+        }
+    }
+    show_budget(ai, "grace");
 
-    std::printf("6. A streamed answer arrives chunk by chunk:\n");
+    std::printf("6. A streamed answer (for Linus) arrives chunk by chunk:\n");
     provider.then(
         llm::test::stream_script{.chunks = {llm::chunk{.text = "Reykjavik"}, llm::chunk{.text = " is the capital"},
                                             llm::chunk{.text = " of Iceland.",
                                                        .finish_reason = llm::finish_reason::stop,
                                                        .usage = llm::usage{12, 6, 0}}}});
-    auto stream = ai.stream(ask("What is the capital of Iceland?"));
+    auto stream = ai.stream(ask("What is the capital of Iceland?", "linus"));
     std::string pieces;
     while (true) {
         auto next = co_await stream.next();
@@ -113,10 +149,7 @@ asio::awaitable<void> tour(demo_client& ai, llm::test::scripted& provider)
     }
     std::printf("  chunks: %s\n\n", pieces.c_str());
 
-    const auto spent = *ai.budget().committed;
-    std::printf("Budget charged in all: %llu tokens in, %llu out. The transport was called %zu times for 6 calls.\n",
-                static_cast<unsigned long long>(spent.input_tokens),
-                static_cast<unsigned long long>(spent.output_tokens), provider.calls());
+    std::printf("The transport was called %zu times for 8 calls.\n", provider.calls());
 }
 
 // A recorded stream from the shared fixtures, as the loopback server sends it: chunked, in
@@ -190,15 +223,18 @@ int main()
 {
     std::printf("llm %d.%d.%d demo\n", llm::version_major, llm::version_minor, llm::version_patch);
     std::printf("Talking to: an in-process scripted transport (no network, no provider, no API key).\n");
-    std::printf("Layers: guard, rate limit, budget, cache, retry (stand-ins from tests/support), and an observer\n"
-                "printing each stage a call goes through.\n\n");
+    std::printf("Layers: guard, rate limit (3 calls a minute per user), budget (200 tokens a day per user),\n"
+                "cache and retry (stand-ins from tests/support), and an observer printing each stage a call\n"
+                "goes through.\n\n");
 
     asio::io_context io;
     llm::test::scripted provider{io.get_executor()};
     auto log = std::make_shared<llm::test::journal>(); // the stand-ins' own record, unused here
+    llm::store::memory store;                          // one store for both: a real service would use SQLite or Redis
     demo_client ai{provider,
-                   llm::test::recording_rate_limit{log},
-                   llm::test::recording_budget{log},
+                   rate_limit(store, {{.scope = llm::rate_limit::scope::user,
+                                       .requests = llm::rate_limit::limit{3, std::chrono::minutes(1)}}}),
+                   budget(store, {.per_user = 200}),
                    llm::test::recording_cache{log},
                    llm::test::recording_retry{log, 3, 200ms},
                    stage_printer{}};

@@ -25,10 +25,10 @@
 
 #include <charconv> // to_chars: numbers in commands
 #include <cstdio>   // snprintf: the SHA-1 in hex
-#include <deque>  // calls waiting for replies
-#include <memory> // shared state
-#include <string> // commands
-#include <vector> // replies
+#include <deque>    // calls waiting for replies
+#include <memory>   // shared state
+#include <string>   // commands
+#include <vector>   // replies
 
 namespace llm::store {
 
