@@ -112,20 +112,17 @@ void memory_check_and_commit(benchmark::State& state)
 
 // ── SQLite ──
 
-struct sqlite_files {
-    llm::test::temp_dir dir;
-};
-
-sqlite_files& files()
+// Made on first use, removed at exit.
+const llm::test::temp_dir& files()
 {
-    static sqlite_files f;
-    return f;
+    static const llm::test::temp_dir dir;
+    return dir;
 }
 
 void sqlite_raw_baseline(benchmark::State& state)
 {
     sqlite3* db = nullptr;
-    sqlite3_open(files().dir.file("raw.db").c_str(), &db);
+    sqlite3_open(files().file("raw.db").c_str(), &db);
     sqlite3_exec(db,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE IF NOT EXISTS t (key TEXT PRIMARY "
                  "KEY, numbers BLOB) WITHOUT ROWID;",
@@ -162,7 +159,7 @@ void sqlite_raw_baseline(benchmark::State& state)
 
 void sqlite_reserve_and_commit(benchmark::State& state)
 {
-    auto s = llm::store::sqlite::open(files().dir.file("store.db")).value();
+    auto s = llm::store::sqlite::open(files().file("store.db")).value();
     auto budget = budget_on(s);
     auto r = question();
     for (auto _ : state) {
@@ -173,14 +170,11 @@ void sqlite_reserve_and_commit(benchmark::State& state)
 
 // ── Redis ──
 
-struct redis_rig {
-    llm::test::redis_server server;
-};
-
-redis_rig& rig()
+// Started on first use, stopped at exit.
+llm::test::redis_server& redis()
 {
-    static redis_rig r;
-    return r;
+    static llm::test::redis_server server;
+    return server;
 }
 
 // Rate-limit checks of 1000 users, `in_flight` at a time, on one connection and one thread.
@@ -189,7 +183,7 @@ void redis_checks(benchmark::State& state)
     const auto in_flight = static_cast<int>(state.range(0));
     constexpr int per_iteration = 20'000;
     asio::io_context io;
-    llm::store::redis s(io.get_executor(), {.port = rig().server.port()});
+    llm::store::redis s(io.get_executor(), {.port = redis().port()});
     auto limiter = limiter_on(s);
     std::vector<llm::request> users;
     for (int u = 0; u < 1000; ++u) {
@@ -226,7 +220,7 @@ void redis_checks(benchmark::State& state)
 double redis_benchmark_evalsha(int depth)
 {
     asio::io_context io;
-    llm::store::redis s(io.get_executor(), {.port = rig().server.port()});
+    llm::store::redis s(io.get_executor(), {.port = redis().port()});
     const std::string text = std::string(llm::store::lua_prelude) + std::string(llm::rate_limit::bucket_take::script);
     std::string sha;
     asio::co_spawn(
@@ -243,7 +237,7 @@ double redis_benchmark_evalsha(int depth)
     io.run_for(10s);
     if (sha.empty())
         return 0;
-    const std::string cmd = "redis-benchmark -p " + std::to_string(rig().server.port()) + " -c 1 -P " +
+    const std::string cmd = "redis-benchmark -p " + std::to_string(redis().port()) + " -c 1 -P " +
                             std::to_string(depth) + " -n 200000 -q EVALSHA " + sha +
                             " 1 'llm:{u:alice}:rl' 1795953600000 0 1 1e12 3600000 1 2>&1";
     FILE* out = ::popen(cmd.c_str(), "r");
