@@ -250,7 +250,7 @@ TEST_CASE("an unreachable budget store refuses calls, or admits them when told t
         test::unreachable_store{}, {.per_user = 1000}, {.on_error = [&](const error& e) { errors.push_back(e); }});
     decltype(broken)::reservation held;
     held.keys.push_back("llm:{u:alice}:budget:d20781");
-    held.scopes.push_back({"user", "alice"});
+    held.scopes.push_back(budget::scope::user);
     held.held = 300;
     broken.commit(std::move(held), usage{1, 1, 0}, day_one);
     REQUIRE(errors.size() == 1);

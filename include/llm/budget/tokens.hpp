@@ -35,6 +35,14 @@ namespace llm::budget {
 
 enum class unit { tokens, usd };
 
+// Whose spending a limit counts, in the order a call's holds are taken.
+enum class scope : std::uint8_t { user, tenant, global };
+
+inline const char* name_of(scope s) noexcept
+{
+    return s == scope::user ? "user" : s == scope::tenant ? "tenant" : "global";
+}
+
 // Each limit is optional; amounts are in the budget's unit (tokens, or US dollars).
 struct limits {
     // Input plus output tokens of one call, whatever the unit: longer prompts are refused, and
@@ -91,12 +99,12 @@ class tokens {
 public:
     // What a reserve() held, handed back to commit() or release().
     struct reservation {
-        llm::detail::inline_vector<std::string, 3> keys;
-        llm::detail::inline_vector<std::pair<const char*, std::string>, 3> scopes; // for alerts
-        double slot = 0;                                                           // the window's slot when reserved
-        double held = 0;                // in every scope, in the store's unit
-        std::uint64_t input_tokens = 0; // the counter's estimate
-        std::string model;
+        llm::detail::inline_vector<store::key_text, 3> keys;
+        llm::detail::inline_vector<budget::scope, 3> scopes; // of each key
+        double slot = 0;                                     // the window's slot when reserved
+        double held = 0;                                     // in every scope, in the store's unit
+        std::uint64_t input_tokens = 0;                      // the counter's estimate
+        llm::detail::small_string<32> model;
     };
 
     // Refuses impossible settings (negative limits, a dollar budget without prices, alert
@@ -128,7 +136,9 @@ public:
         }
         // The reservation bounds the answer only if max_tokens does.
         r.max_tokens = static_cast<std::uint32_t>(output);
-        reservation res{.input_tokens = input, .model = r.model};
+        reservation res; // filled member by member: g++ clears a braced one whole first
+        res.input_tokens = input;
+        res.model = r.model;
         auto want = amount(r.model, input, output);
         if (!want)
             return refuse_now(std::move(want).error());
@@ -138,11 +148,10 @@ public:
         const auto at = options_.window.at(now);
         res.slot = at.slot;
         store::steps<hold> batch;
-        for_each_scope(r.identity, [&](const char* scope, const std::string& id, double limit) {
-            res.keys.push_back(key(scope, id, at));
-            res.scopes.push_back({scope, id});
-            batch.push_back(
-                {res.keys[res.keys.size() - 1], hold{at.slot, at.slots, limit, want.value(), minimum, at.keep}});
+        for_each_scope(r.identity, [&](budget::scope s, std::string_view id, double limit) {
+            const auto& k = res.keys.emplace_back(key(s, id, at));
+            res.scopes.push_back(s);
+            batch.emplace_back(k, hold{at.slot, at.slots, limit, want.value(), minimum, at.keep});
         });
         if (batch.empty())
             return finish(std::move(res), {}, now);
@@ -191,9 +200,9 @@ public:
         const auto at = options_.window.at(now);
         store::steps<hold> peek; // a hold of nothing changes nothing and reports the scope
         std::vector<balance> out;
-        for_each_scope(who, [&](const char* scope, const std::string& id, double limit) {
-            peek.push_back({key(scope, id, at), hold{at.slot, at.slots, limit, 0, 0, at.keep}});
-            out.push_back({.scope = scope, .id = id, .limit = limit, .reset = at.until_reset});
+        for_each_scope(who, [&](budget::scope s, std::string_view id, double limit) {
+            peek.push_back({key(s, id, at), hold{at.slot, at.slots, limit, 0, 0, at.keep}});
+            out.push_back({.scope = name_of(s), .id = std::string(id), .limit = limit, .reset = at.until_reset});
         });
         if (peek.empty())
             return store::ready<Store>(result<std::vector<balance>>(std::move(out)));
@@ -253,29 +262,33 @@ private:
     template <class F>
     void for_each_scope(const identity& who, F&& f) const
     {
-        const double scale = options_.unit == unit::usd ? 1e6 : 1; // dollars are kept as micro-dollars
         if (limits_.per_user)
-            f("user", who.user, *limits_.per_user * scale);
+            f(scope::user, who.user, limit_of(scope::user));
         if (limits_.per_tenant)
-            f("tenant", who.tenant, *limits_.per_tenant * scale);
+            f(scope::tenant, who.tenant, limit_of(scope::tenant));
         if (limits_.global)
-            f("global", std::string(), *limits_.global * scale);
+            f(scope::global, std::string_view(), limit_of(scope::global));
     }
 
-    double limit_of(const char* scope) const
+    // In the store's unit: dollars are kept as micro-dollars.
+    double limit_of(budget::scope s) const
     {
         const double scale = options_.unit == unit::usd ? 1e6 : 1;
-        const std::string_view s = scope;
-        return (s == "user" ? *limits_.per_user : s == "tenant" ? *limits_.per_tenant : *limits_.global) * scale;
+        return (s == scope::user     ? *limits_.per_user
+                : s == scope::tenant ? *limits_.per_tenant
+                                     : *limits_.global) *
+               scale;
     }
 
-    std::string key(const char* scope, const std::string& id, const window::position& at) const
+    store::key_text key(budget::scope s, std::string_view id, const window::position& at) const
     {
-        return store::scoped_key(options_.prefix, std::string_view(scope, 1), id, "budget:" + at.key);
+        auto k = store::scoped_key(options_.prefix, std::string_view(name_of(s), 1), id, "budget:");
+        k.append(at.key);
+        return k;
     }
 
     // Input and output tokens in the store's unit: tokens, or micro-dollars rounded up.
-    result<double> amount(const std::string& model, std::uint64_t input, std::uint64_t output) const
+    result<double> amount(std::string_view model, std::uint64_t input, std::uint64_t output) const
     {
         if (options_.unit == unit::tokens)
             return static_cast<double>(input + output);
@@ -284,8 +297,7 @@ private:
     }
 
     // The output tokens `granted` leaves room for after the prompt.
-    std::uint64_t output_within(const std::string& model, double granted, std::uint64_t input,
-                                std::uint64_t output) const
+    std::uint64_t output_within(std::string_view model, double granted, std::uint64_t input, std::uint64_t output) const
     {
         if (options_.unit == unit::tokens)
             return static_cast<std::uint64_t>(granted) - input;
@@ -302,7 +314,7 @@ private:
         return lo;
     }
 
-    auto decide(request& r, reservation res, const window::position& at, std::uint64_t input, std::uint64_t output,
+    auto decide(request& r, reservation&& res, const window::position& at, std::uint64_t input, std::uint64_t output,
                 result<store::outcomes<hold::outcome>> done, time_point now)
     {
         if (!done) {
@@ -325,15 +337,16 @@ private:
         for (std::size_t i = 0; i < held.size(); ++i) {
             const double extra = static_cast<double>(held[i].granted) - (refused ? 0 : granted);
             if (extra > 0)
-                give_back.push_back({res.keys[i], settle{at.slot, at.slots, 0, extra, 0, {}, at.keep}});
+                give_back.emplace_back(res.keys[i], settle{at.slot, at.slots, 0, extra, 0, {}, at.keep});
         }
         if (refused) {
-            const auto& [scope, id] = res.scopes[*refused];
+            const auto s = res.scopes[*refused];
             const auto& h = held[*refused];
             error e{errc::budget_exceeded,
-                    options_.window.describe() + " budget of " + describe(limit_of(scope)) + " for " +
-                        (std::string_view(scope) == "global" ? std::string("all calls")
-                                                             : std::string(scope) + " '" + id + "'") +
+                    options_.window.describe() + " budget of " + describe(limit_of(s)) + " for " +
+                        (s == scope::global ? std::string("all calls")
+                                            : std::string(name_of(s)) + " '" +
+                                                  store::id_in(res.keys[*refused], options_.prefix) + "'") +
                         " is spent: " + describe(static_cast<double>(h.spent)) + " used, " +
                         describe(static_cast<double>(h.held)) + " held by calls in flight"};
             e.retry_after = at.until_reset;
@@ -356,7 +369,7 @@ private:
     }
 
     // The decision, after giving back what the scopes held beyond it.
-    auto finish(result<reservation> decision, store::steps<settle> give_back, time_point now)
+    auto finish(result<reservation>&& decision, store::steps<settle>&& give_back, time_point now)
     {
         if (give_back.empty())
             return store::ready<Store>(std::move(decision));
@@ -376,8 +389,8 @@ private:
         const double slot = options_.window.is_rolling() ? at.slot : res.slot;
         store::steps<settle> batch;
         for (std::size_t i = 0; i < res.keys.size(); ++i)
-            batch.push_back({res.keys[i], settle{slot, at.slots, limit_of(res.scopes[i].first), res.held, spent,
-                                                 thresholds_, at.keep}});
+            batch.emplace_back(res.keys[i],
+                               settle{slot, at.slots, limit_of(res.scopes[i]), res.held, spent, thresholds_, at.keep});
         if (batch.empty())
             return store::ready<Store>();
         return store::apply_then(store_, std::move(batch), now,
@@ -398,11 +411,11 @@ private:
         const double scale = options_.unit == unit::usd ? 1e6 : 1;
         for (std::size_t t = 0; t < options_.alert_at.size(); ++t)
             if ((o.fired >> t) & 1)
-                options_.on_alert(alert{.scope = res.scopes[i].first,
-                                        .id = res.scopes[i].second,
+                options_.on_alert(alert{.scope = name_of(res.scopes[i]),
+                                        .id = store::id_in(res.keys[i], options_.prefix),
                                         .threshold = options_.alert_at[t],
                                         .spent = static_cast<double>(o.spent) / scale,
-                                        .limit = limit_of(res.scopes[i].first) / scale,
+                                        .limit = limit_of(res.scopes[i]) / scale,
                                         .unit = options_.unit});
     }
 

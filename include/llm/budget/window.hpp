@@ -5,10 +5,11 @@
 #include <llm/core/clock.hpp>
 #include <llm/core/result.hpp>
 #include <llm/core/time_zone.hpp>
+#include <llm/detail/small_string.hpp>
 
 #include <chrono> // lengths
 #include <cmath>  // std::floor
-#include <string> // key suffixes
+#include <string> // descriptions
 
 namespace llm::budget {
 
@@ -18,7 +19,7 @@ public:
     struct position {
         double slot = 0;                         // the current slot's id
         double slots = 1;                        // slots the window counts
-        std::string key;                         // the part of the key that names the window
+        llm::detail::small_string<48> key;       // the part of the key that names the window
         std::chrono::milliseconds keep{};        // how long a cell must outlive now
         std::chrono::milliseconds until_reset{}; // until some spending leaves the window
     };
@@ -55,7 +56,7 @@ public:
             const auto index = ms / slot_;
             p.slot = static_cast<double>(index);
             p.slots = static_cast<double>(length_ / slot_);
-            p.key = "r" + std::to_string(length_.count()) + "/" + std::to_string(slot_.count());
+            p.key.append('r').append_number(length_.count()).append('/').append_number(slot_.count());
             p.keep = length_ + slot_;
             p.until_reset = (index + 1) * slot_ - ms;
             return p;
@@ -63,7 +64,7 @@ public:
         const auto day = zone_.local_day(now);
         const auto next = std::chrono::ceil<milliseconds>(zone_.next_day_start(now) - now);
         p.slot = static_cast<double>(day);
-        p.key = "d" + std::to_string(day);
+        p.key.append('d').append_number(day);
         p.keep = next + std::chrono::hours{25}; // a call that began before midnight still settles on its own day
         p.until_reset = next;
         return p;

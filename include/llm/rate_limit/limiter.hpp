@@ -77,7 +77,6 @@ private:
     store::step<Take> step_for(const rule& rl, const request& r, bool give_back, double tokens,
                                double requests = 1) const
     {
-        const auto [scope, id] = detail::scope_of(rl, r);
         Take op{.give_back = give_back};
         if (rl.requests)
             op.limits.push_back(
@@ -85,8 +84,11 @@ private:
         if (rl.tokens)
             op.limits.push_back(
                 {static_cast<double>(rl.tokens->count), static_cast<double>(rl.tokens->per.count()), tokens});
-        const auto index = static_cast<std::size_t>(&rl - rules_.data());
-        return {store::scoped_key(options_.prefix, scope, id, "rate" + std::to_string(index)), std::move(op)};
+        auto key = detail::with_scope(rl, r, [&](const char* scope, std::string_view id) {
+            return store::scoped_key(options_.prefix, scope, id, "rate");
+        });
+        key.append_number(&rl - rules_.data());
+        return {std::move(key), std::move(op)};
     }
 
     store::steps<Take> batch(const request& r) const
@@ -142,7 +144,7 @@ private:
     error refused(const rule& rl, const verdict& v, const request& r) const
     {
         const quota q = quota_of(rl, v);
-        const auto id = detail::scope_of(rl, r).second;
+        const auto id = detail::with_scope(rl, r, [](const char*, std::string_view s) { return std::string(s); });
         const char* unit = q.tokens ? "tokens" : "requests";
         std::string who = detail::name_of(rl.scope);
         if (rl.scope != scope::global)

@@ -104,22 +104,25 @@ inline const char* name_of(scope s)
     return "key";
 }
 
-// The scope's letter in a key, and the id it is counted under.
-inline std::pair<const char*, std::string> scope_of(const rule& r, const request& req)
+// Calls f with the scope's letter in a key and the id the call is counted under (a custom
+// key's id lives only during the call, so nothing copies the others).
+template <class F>
+decltype(auto) with_scope(const rule& r, const request& req, F&& f)
 {
     switch (r.scope) {
     case scope::user:
-        return {"u", req.identity.user};
+        return f("u", std::string_view(req.identity.user));
     case scope::tenant:
-        return {"t", req.identity.tenant};
+        return f("t", std::string_view(req.identity.tenant));
     case scope::feature:
-        return {"f", req.identity.feature};
+        return f("f", std::string_view(req.identity.feature));
     case scope::global:
-        return {"g", {}};
+        return f("g", std::string_view());
     case scope::custom:
         break;
     }
-    return {"k", r.key(req)};
+    const std::string id = r.key(req);
+    return f("k", std::string_view(id));
 }
 
 } // namespace detail

@@ -32,9 +32,10 @@ public:
 
     result<std::optional<std::string>> get(std::string_view key, time_point now) const
     {
-        auto& sh = state_->shard_of(key);
+        const hashed k(key);
+        auto& sh = state_->shard_of(k);
         std::lock_guard lock(sh.mutex);
-        auto it = sh.entries.find(key);
+        auto it = sh.entries.find(k);
         if (it == sh.entries.end() || it->second.expires <= now)
             return std::optional<std::string>{};
         return std::optional<std::string>{it->second.text};
@@ -42,13 +43,14 @@ public:
 
     result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl, time_point now) const
     {
-        auto& sh = state_->shard_of(key);
+        const hashed k(key);
+        auto& sh = state_->shard_of(k);
         std::lock_guard lock(sh.mutex);
         if (ttl <= std::chrono::milliseconds::zero()) {
-            erase(sh, key);
+            erase(sh, k);
             return success();
         }
-        auto& e = find_or_add(sh, key, now);
+        auto& e = find_or_add(sh, k, now);
         e.text.assign(value);
         e.expires = now + ttl;
         return success();
@@ -72,15 +74,30 @@ private:
         time_point expires;
     };
 
+    // A key with its hash, computed once to pick the shard and again serve the shard's map.
+    struct hashed {
+        explicit hashed(std::string_view k) noexcept : text(k), hash(std::hash<std::string_view>{}(k)) {}
+        std::string_view text;
+        std::size_t hash;
+    };
+
     struct key_hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+        std::size_t operator()(const hashed& k) const noexcept { return k.hash; }
+        std::size_t operator()(const std::string& k) const noexcept { return hashed(k).hash; }
+    };
+
+    struct key_equal {
+        using is_transparent = void;
+        bool operator()(const std::string& a, const hashed& b) const noexcept { return a == b.text; }
+        bool operator()(const hashed& a, const std::string& b) const noexcept { return a.text == b; }
+        bool operator()(const std::string& a, const std::string& b) const noexcept { return a == b; }
     };
 
     // Padded to a cache line each, so two threads on two shards do not share one.
     struct alignas(64) shard {
         std::mutex mutex;
-        std::unordered_map<std::string, entry, key_hash, std::equal_to<>> entries;
+        std::unordered_map<std::string, entry, key_hash, key_equal> entries;
         std::size_t sweep_at = 64; // the next size at which expired entries are dropped
     };
 
@@ -93,22 +110,24 @@ private:
         std::size_t count;
         std::unique_ptr<shard[]> shards;
 
-        shard& shard_of(std::string_view key) noexcept { return shards[key_hash{}(key) % count]; }
+        // The map's buckets use the hash's low bits too; these high ones keep shards independent.
+        shard& shard_of(const hashed& key) noexcept { return shards[(key.hash >> 32) % count]; }
     };
 
     template <class Op>
     typename Op::outcome apply_one(const step<Op>& s, time_point now) const
     {
-        auto& sh = state_->shard_of(s.key);
+        const hashed key(s.key);
+        auto& sh = state_->shard_of(key);
         std::lock_guard lock(sh.mutex);
-        auto it = sh.entries.find(std::string_view(s.key));
+        auto it = sh.entries.find(key);
         if (it != sh.entries.end() && it->second.expires <= now)
             it->second.numbers.clear(); // expired: the operation sees an absent key
         if (it == sh.entries.end()) {
             cell fresh;
             auto outcome = s.op.apply(fresh, now);
             if (outcome.keep > std::chrono::milliseconds::zero() && !fresh.empty()) {
-                auto& e = find_or_add(sh, s.key, now);
+                auto& e = find_or_add(sh, key, now);
                 e.numbers = std::move(fresh);
                 e.expires = now + outcome.keep;
             }
@@ -124,7 +143,7 @@ private:
 
     // Adding is where the map grows, so it is also where expired entries are swept: each sweep
     // happens after the shard doubled, which keeps its cost constant per insertion.
-    static entry& find_or_add(shard& sh, std::string_view key, time_point now)
+    static entry& find_or_add(shard& sh, const hashed& key, time_point now)
     {
         if (auto it = sh.entries.find(key); it != sh.entries.end())
             return it->second;
@@ -132,10 +151,10 @@ private:
             std::erase_if(sh.entries, [&](const auto& kv) { return kv.second.expires <= now; });
             sh.sweep_at = std::max<std::size_t>(64, 2 * sh.entries.size());
         }
-        return sh.entries.emplace(std::string(key), entry{}).first->second;
+        return sh.entries.emplace(std::string(key.text), entry{}).first->second;
     }
 
-    static void erase(shard& sh, std::string_view key)
+    static void erase(shard& sh, const hashed& key)
     {
         if (auto it = sh.entries.find(key); it != sh.entries.end())
             sh.entries.erase(it);

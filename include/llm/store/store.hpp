@@ -14,6 +14,7 @@
 #include <llm/core/result.hpp>
 #include <llm/detail/hook.hpp>
 #include <llm/detail/inline_vector.hpp>
+#include <llm/detail/small_string.hpp>
 
 #include <algorithm>   // std::copy
 #include <array>       // joined scripts
@@ -34,10 +35,19 @@ namespace llm::store {
 // The numbers an operation keeps under one key; empty when the key is absent or expired.
 using cell = std::vector<double>;
 
+// A key's name. Most fit in place, so naming the keys of a call allocates nothing.
+using key_text = detail::small_string<56>;
+
 // One operation on one key.
 template <class Op>
 struct step {
-    std::string key;
+    // Builds the key in place, from a key_text or any text.
+    template <class Key>
+    step(Key&& k, Op o) : key(std::forward<Key>(k)), op(std::move(o))
+    {
+    }
+
+    key_text key;
     Op op;
 };
 
@@ -183,29 +193,60 @@ concept store_backend = std::copyable<S> &&
 
 namespace llm::store {
 
-// The name of a key of one scope, e.g. "llm:{u:alice}:budget:20781". The scope sits between
-// braces, Redis's hash tag, so every key of one scope lands on one Redis Cluster slot and a
-// script may touch them together. Braces, '%' and control bytes in the id are percent-encoded,
-// so no id can end the tag early or pose as another scope.
-inline std::string scoped_key(std::string_view prefix, std::string_view scope, std::string_view id,
-                              std::string_view what)
+// The name of a key of one scope, e.g. "llm:{u:alice}:budget:d20781" (callers may append more
+// to `what`). The scope sits between braces, Redis's hash tag, so every key of one scope lands
+// on one Redis Cluster slot and a script may touch them together. Braces, '%' and control
+// bytes in the id are percent-encoded, so no id can end the tag early or pose as another scope.
+inline key_text scoped_key(std::string_view prefix, std::string_view scope, std::string_view id, std::string_view what)
 {
-    std::string key;
-    key.reserve(prefix.size() + scope.size() + id.size() + what.size() + 6);
-    key.append(prefix).append(":{").append(scope).push_back(':');
+    const auto escaped = [](unsigned char byte) {
+        return byte == '{' || byte == '}' || byte == '%' || byte < 0x20 || byte == 0x7f;
+    };
+    std::size_t escapes = 0;
+    for (const char ch : id)
+        escapes += escaped(static_cast<unsigned char>(ch));
+    key_text key;
+    char* out = key.extend(prefix.size() + scope.size() + id.size() + 2 * escapes + what.size() + 5);
+    const auto put = [&out](std::string_view text) { out = std::copy(text.begin(), text.end(), out); };
+    put(prefix);
+    put(":{");
+    put(scope);
+    *out++ = ':';
     for (const char ch : id) {
         const auto byte = static_cast<unsigned char>(ch);
-        if (ch == '{' || ch == '}' || ch == '%' || byte < 0x20 || byte == 0x7f) {
+        if (escaped(byte)) {
             constexpr char hex[] = "0123456789ABCDEF";
-            key.push_back('%');
-            key.push_back(hex[byte >> 4]);
-            key.push_back(hex[byte & 0xf]);
+            *out++ = '%';
+            *out++ = hex[byte >> 4];
+            *out++ = hex[byte & 0xf];
         } else {
-            key.push_back(ch);
+            *out++ = ch;
         }
     }
-    key.append("}:").append(what);
+    put("}:");
+    put(what);
     return key;
+}
+
+// The id a scoped_key() names, decoded: how an alert names whom it is about without the call
+// keeping the id beside the key.
+inline std::string id_in(std::string_view key, std::string_view prefix)
+{
+    std::string id;
+    const auto from = prefix.size() + 4; // past "prefix:{s:"
+    const auto to = key.find('}', from); // an id's own braces are encoded
+    if (from > key.size() || to == std::string_view::npos)
+        return id;
+    for (auto i = from; i < to; ++i) {
+        if (key[i] == '%' && i + 2 < to) {
+            const auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'A' + 10; };
+            id.push_back(static_cast<char>(digit(key[i + 1]) * 16 + digit(key[i + 2])));
+            i += 2;
+        } else {
+            id.push_back(key[i]);
+        }
+    }
+    return id;
 }
 
 // True for a store behind a network, whose answers are awaitables.
@@ -257,10 +298,10 @@ auto apply_then_async(Store& s, steps<Op> batch, time_point now, F f) -> asio::a
 // is awaited in turn. Policies are written once this way and run on every store; an absent
 // network costs no coroutine frame.
 template <class Store, class Op, class F>
-auto apply_then(Store& s, steps<Op> batch, time_point now, F f)
+auto apply_then(Store& s, steps<Op>&& batch, time_point now, F&& f)
 {
     if constexpr (answers_later<Store>)
-        return detail::apply_then_async(s, std::move(batch), now, std::move(f));
+        return detail::apply_then_async(s, std::move(batch), now, std::forward<F>(f));
     else
         return f(s.apply(std::span<const step<Op>>(batch.begin(), batch.size()), now));
 }
@@ -272,12 +313,12 @@ namespace llm::store {
 // A value shaped like Store's answers: as it is, or as an awaitable for a store behind a
 // network. A policy returns it where it decided without asking the store (again).
 template <class Store, class T>
-auto ready(T value)
+auto ready(T&& value)
 {
     if constexpr (answers_later<Store>)
-        return detail::ready_later(std::move(value));
+        return detail::ready_later(std::decay_t<T>(std::forward<T>(value)));
     else
-        return value;
+        return std::decay_t<T>(std::forward<T>(value));
 }
 
 // Nothing, shaped like Store's answers.

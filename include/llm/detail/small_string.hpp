@@ -1,0 +1,140 @@
+// Text that usually fits in place: the store keys and model names a call builds and hands
+// around on its hot path, without a heap allocation unless one is unusually long.
+#pragma once
+
+#include <algorithm>   // std::max
+#include <charconv>    // std::to_chars
+#include <cstddef>     // std::size_t
+#include <cstdint>     // std::int64_t
+#include <cstring>     // std::memcpy
+#include <memory>      // std::unique_ptr
+#include <string_view> // the text
+#include <type_traits> // conversions
+#include <utility>     // std::exchange
+
+namespace llm::detail {
+
+template <std::size_t Inline>
+class small_string {
+public:
+    small_string() noexcept {} // leaves the bytes past size_ unset, even when value-initialised
+    // From any text: a std::string, a string_view, a literal.
+    template <class Text>
+    requires(std::is_convertible_v<const Text&, std::string_view> && !std::is_same_v<Text, small_string>)
+        small_string(const Text& text)
+    {
+        append(std::string_view(text));
+    }
+
+    small_string(const small_string& other)
+    {
+        if (other.heap_)
+            append(other.view());
+        else
+            copy_inline(other);
+    }
+
+    small_string(small_string&& other) noexcept { take(other); }
+
+    small_string& operator=(const small_string& other)
+    {
+        if (this != &other) {
+            size_ = 0;
+            if (other.heap_ || heap_)
+                append(other.view());
+            else
+                copy_inline(other);
+        }
+        return *this;
+    }
+
+    small_string& operator=(small_string&& other) noexcept
+    {
+        if (this != &other) {
+            heap_.reset();
+            take(other);
+        }
+        return *this;
+    }
+
+    small_string& append(std::string_view text)
+    {
+        reserve(size_ + text.size());
+        if (!text.empty())
+            std::memcpy(data() + size_, text.data(), text.size());
+        size_ += text.size();
+        return *this;
+    }
+
+    small_string& append(char c)
+    {
+        reserve(size_ + 1);
+        data()[size_++] = c;
+        return *this;
+    }
+
+    // Lengthens the text by n bytes and returns where they begin, for the caller to fill.
+    char* extend(std::size_t n)
+    {
+        reserve(size_ + n);
+        return data() + std::exchange(size_, size_ + n);
+    }
+
+    small_string& append_number(std::int64_t n)
+    {
+        char digits[20];
+        const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+        return append(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    }
+
+    void reserve(std::size_t wanted)
+    {
+        if (wanted <= capacity())
+            return;
+        const std::size_t grown = std::max(wanted, 2 * capacity());
+        auto bigger = std::make_unique<char[]>(grown);
+        std::memcpy(bigger.get(), data(), size_);
+        heap_ = std::move(bigger);
+        heap_capacity_ = grown;
+    }
+
+    const char* data() const noexcept { return heap_ ? heap_.get() : inline_; }
+    char* data() noexcept { return heap_ ? heap_.get() : inline_; }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t capacity() const noexcept { return heap_ ? heap_capacity_ : Inline; }
+
+    std::string_view view() const noexcept { return {data(), size_}; }
+    operator std::string_view() const noexcept { return view(); }
+
+    friend bool operator==(const small_string& a, std::string_view b) noexcept { return a.view() == b; }
+
+private:
+    // Short text is copied whole: a copy of a size known when compiling is a few register
+    // moves, where one of just the used bytes would be a call.
+    void copy_inline(const small_string& other) noexcept
+    {
+        std::memcpy(inline_, other.inline_, Inline);
+        size_ = other.size_;
+    }
+
+    // Long text changes hands with its buffer.
+    void take(small_string& other) noexcept
+    {
+        if (other.heap_) {
+            heap_ = std::move(other.heap_);
+            heap_capacity_ = other.heap_capacity_;
+            size_ = other.size_;
+        } else {
+            copy_inline(other);
+        }
+        other.size_ = 0;
+    }
+
+    std::unique_ptr<char[]> heap_;
+    std::size_t heap_capacity_ = 0;
+    std::size_t size_ = 0;
+    char inline_[Inline]; // the text when it fits
+};
+
+} // namespace llm::detail
