@@ -95,11 +95,19 @@ public:
                                                          std::to_string(highest) + " for only " +
                                                          std::to_string(ranks.size()) + " tokens; is it a rank file?");
         t.by_rank_.assign(static_cast<std::size_t>(highest) + 1, {0, no_rank});
-        std::size_t capacity = 16;
-        while (capacity < 2 * ranks.size())
-            capacity *= 2;
-        t.slots_.assign(capacity, slot{0, no_rank});
-        t.mask_ = capacity - 1;
+        std::size_t short_count = 0;
+        for (const auto& sp : spans)
+            short_count += sp.second <= 8;
+        const auto table_size = [](std::size_t n) {
+            std::size_t capacity = 16;
+            while (capacity < 2 * n)
+                capacity *= 2;
+            return capacity;
+        };
+        t.short_slots_.assign(table_size(short_count), short_slot{0, no_rank, 0});
+        t.short_mask_ = t.short_slots_.size() - 1;
+        t.slots_.assign(table_size(ranks.size() - short_count), slot{0, no_rank});
+        t.mask_ = t.slots_.size() - 1;
         for (std::size_t i = 0; i < ranks.size(); ++i) {
             const auto [offset, length] = spans[i];
             const std::string_view bytes(t.bytes_.data() + offset, length);
@@ -128,6 +136,16 @@ public:
     // The rank of exactly these bytes, or no_rank.
     rank find(std::string_view bytes) const noexcept
     {
+        if (bytes.size() - 1 < 8) { // 1 to 8 bytes: most pieces, and most pairs being merged
+            const std::uint64_t key = short_key(bytes);
+            for (std::size_t i = short_hash(key, bytes.size()) & short_mask_;; i = (i + 1) & short_mask_) {
+                const short_slot& s = short_slots_[i];
+                if (s.key == key && s.length == bytes.size())
+                    return s.id;
+                if (s.id == no_rank)
+                    return no_rank;
+            }
+        }
         const std::uint64_t h = hash(bytes);
         const auto tag = static_cast<std::uint32_t>(h >> 32);
         for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
@@ -156,6 +174,35 @@ public:
     rank end_rank() const noexcept { return static_cast<rank>(by_rank_.size()); }
 
 private:
+    // Tokens of up to 8 bytes, compared as one number: no call to memcmp, no trip to bytes_.
+    struct short_slot {
+        std::uint64_t key; // short_key() of the bytes
+        rank id;           // no_rank: empty
+        std::uint32_t length;
+    };
+
+    // The bytes as a number that, with their length, tells them apart from any other bytes:
+    // for 4 to 8, the first four and the last four (overlapping when fewer than 8); for 1 to 3,
+    // the first, middle and last. Reads nothing outside the bytes.
+    static std::uint64_t short_key(std::string_view bytes) noexcept
+    {
+        const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+        const std::size_t n = bytes.size();
+        if (n >= 4) {
+            std::uint32_t first, last;
+            std::memcpy(&first, p, 4);
+            std::memcpy(&last, p + n - 4, 4);
+            return first | (static_cast<std::uint64_t>(last) << 32);
+        }
+        return p[0] | (static_cast<std::uint64_t>(p[n / 2]) << 8) | (static_cast<std::uint64_t>(p[n - 1]) << 16);
+    }
+
+    static std::size_t short_hash(std::uint64_t key, std::size_t length) noexcept
+    {
+        std::uint64_t h = (key ^ (length << 59)) * 0x9E3779B97F4A7C15ull;
+        return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+
     struct slot {
         std::uint32_t tag; // the hash's high half, to skip most comparisons
         rank id;           // no_rank: empty
@@ -193,6 +240,14 @@ private:
 
     void insert(std::string_view bytes, rank r)
     {
+        if (bytes.size() <= 8) {
+            const std::uint64_t key = short_key(bytes);
+            std::size_t i = short_hash(key, bytes.size()) & short_mask_;
+            while (short_slots_[i].id != no_rank)
+                i = (i + 1) & short_mask_;
+            short_slots_[i] = {key, r, static_cast<std::uint32_t>(bytes.size())};
+            return;
+        }
         const std::uint64_t h = hash(bytes);
         std::size_t i = h & mask_;
         while (slots_[i].id != no_rank)
@@ -241,9 +296,11 @@ private:
         return true;
     }
 
-    std::string bytes_;             // every token's bytes, one after another
-    std::vector<location> by_rank_; // where each rank's bytes are
-    std::vector<slot> slots_;       // bytes -> rank, open addressing
+    std::string bytes_;                   // every token's bytes, one after another
+    std::vector<location> by_rank_;       // where each rank's bytes are
+    std::vector<short_slot> short_slots_; // up to 8 bytes -> rank, open addressing
+    std::size_t short_mask_ = 0;
+    std::vector<slot> slots_; // longer bytes -> rank, open addressing
     std::size_t mask_ = 0;
     std::size_t count_ = 0;
 };
