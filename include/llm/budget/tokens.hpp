@@ -123,43 +123,10 @@ public:
 
     auto reserve(request& r, time_point now)
     {
-        const auto input = static_cast<std::uint64_t>(counter_.count(r));
-        std::uint64_t output = r.max_tokens.value_or(options_.assumed_output_tokens);
-        if (limits_.per_request) {
-            const auto ceiling = static_cast<std::uint64_t>(*limits_.per_request);
-            if (input + std::min<std::uint64_t>(output, options_.min_output_tokens) > ceiling)
-                return refuse_now(error{errc::budget_exceeded, "the prompt alone is about " + std::to_string(input) +
-                                                                   " tokens, beyond the per-request ceiling of " +
-                                                                   std::to_string(ceiling) +
-                                                                   " tokens with room for an answer: shorten it"});
-            output = std::min(output, ceiling - input);
-        }
-        // The reservation bounds the answer only if max_tokens does.
-        r.max_tokens = static_cast<std::uint32_t>(output);
-        reservation res; // filled member by member: g++ clears a braced one whole first
-        res.input_tokens = input;
-        res.model = r.model;
-        auto want = amount(r.model, input, output);
-        if (!want)
-            return refuse_now(std::move(want).error());
-        const auto fewest = std::min<std::uint64_t>(output, options_.min_output_tokens);
-        const double minimum = options_.clamp_max_tokens ? amount(r.model, input, fewest).value() : want.value();
-
-        const auto at = options_.window.at(now);
-        res.slot = at.slot;
-        store::steps<hold> batch;
-        for_each_scope(r.identity, [&](budget::scope s, std::string_view id, double limit) {
-            const auto& k = res.keys.emplace_back(key(s, id, at));
-            res.scopes.push_back(s);
-            batch.emplace_back(k, hold{at.slot, at.slots, limit, want.value(), minimum, at.keep});
-        });
-        if (batch.empty())
-            return finish(std::move(res), {}, now);
-        return store::apply_then(store_, std::move(batch), now,
-                                 [this, &r, res = std::move(res), at, input, output,
-                                  now](result<store::outcomes<hold::outcome>> done) mutable {
-                                     return decide(r, std::move(res), at, input, output, std::move(done), now);
-                                 });
+        if constexpr (llm::detail::is_awaitable<decltype(counter_.count(r))>::value)
+            return reserve_after_count(r, now);
+        else
+            return reserve_counted(r, static_cast<std::uint64_t>(counter_.count(r)), now);
     }
 
     auto commit(reservation res, const usage& used, time_point now)
@@ -234,6 +201,56 @@ private:
     {
         for (const double a : options_.alert_at)
             thresholds_.push_back(a * 1000);
+    }
+
+    // A counter that answers later (a provider's count endpoint) is awaited first.
+    asio::awaitable<result<reservation>> reserve_after_count(request& r, time_point now)
+    {
+        const auto input = static_cast<std::uint64_t>(co_await counter_.count(r));
+        if constexpr (store::answers_later<Store>)
+            co_return co_await reserve_counted(r, input, now);
+        else
+            co_return reserve_counted(r, input, now);
+    }
+
+    auto reserve_counted(request& r, std::uint64_t input, time_point now)
+    {
+        std::uint64_t output = r.max_tokens.value_or(options_.assumed_output_tokens);
+        if (limits_.per_request) {
+            const auto ceiling = static_cast<std::uint64_t>(*limits_.per_request);
+            if (input + std::min<std::uint64_t>(output, options_.min_output_tokens) > ceiling)
+                return refuse_now(error{errc::budget_exceeded, "the prompt alone is about " + std::to_string(input) +
+                                                                   " tokens, beyond the per-request ceiling of " +
+                                                                   std::to_string(ceiling) +
+                                                                   " tokens with room for an answer: shorten it"});
+            output = std::min(output, ceiling - input);
+        }
+        // The reservation bounds the answer only if max_tokens does.
+        r.max_tokens = static_cast<std::uint32_t>(output);
+        reservation res; // filled member by member: g++ clears a braced one whole first
+        res.input_tokens = input;
+        res.model = r.model;
+        auto want = amount(r.model, input, output);
+        if (!want)
+            return refuse_now(std::move(want).error());
+        const auto fewest = std::min<std::uint64_t>(output, options_.min_output_tokens);
+        const double minimum = options_.clamp_max_tokens ? amount(r.model, input, fewest).value() : want.value();
+
+        const auto at = options_.window.at(now);
+        res.slot = at.slot;
+        store::steps<hold> batch;
+        for_each_scope(r.identity, [&](budget::scope s, std::string_view id, double limit) {
+            const auto& k = res.keys.emplace_back(key(s, id, at));
+            res.scopes.push_back(s);
+            batch.emplace_back(k, hold{at.slot, at.slots, limit, want.value(), minimum, at.keep});
+        });
+        if (batch.empty())
+            return finish(std::move(res), {}, now);
+        return store::apply_then(store_, std::move(batch), now,
+                                 [this, &r, res = std::move(res), at, input, output,
+                                  now](result<store::outcomes<hold::outcome>> done) mutable {
+                                     return decide(r, std::move(res), at, input, output, std::move(done), now);
+                                 });
     }
 
     static result<void> check(const budget::limits& l, const budget::options& o)

@@ -249,8 +249,20 @@ public:
 
     const anthropic_config& config() const noexcept { return config_; }
 
-    result<http::request> encode(const request& r) const { return encode_messages(r, false); }
-    result<http::request> encode_stream(const request& r) const { return encode_messages(r, true); }
+    result<http::request> encode(const request& r) const { return encode_messages(r, call::complete); }
+    result<http::request> encode_stream(const request& r) const { return encode_messages(r, call::stream); }
+
+    // POST /v1/messages/count_tokens: the input tokens the request would be billed, counted by
+    // Anthropic (its tokenizer is not public). What only shapes the answer (max_tokens,
+    // sampling, stop sequences, the output format) is left out, as the endpoint accepts only
+    // what makes up the prompt.
+    result<http::request> encode_count(const request& r) const { return encode_messages(r, call::count); }
+
+    // The count from count_tokens' answer ({"input_tokens": n}), or the error it reports.
+    result<std::uint64_t> decode_count(const http::response& answer) const
+    {
+        return detail::count_answer(answer, "anthropic", "input_tokens", detail::anthropic_error);
+    }
 
     result<response> decode(const http::response& answer) const
     {
@@ -297,8 +309,12 @@ public:
     stream_decoder decoder() const { return stream_decoder(detail::anthropic_events{}, "anthropic"); }
 
 private:
-    result<http::request> encode_messages(const request& r, bool stream) const
+    enum class call { complete, stream, count };
+
+    result<http::request> encode_messages(const request& r, call kind) const
     {
+        const bool stream = kind == call::stream;
+        const bool count = kind == call::count;
         if (config_.api_key.empty())
             return error{errc::invalid_configuration,
                          "anthropic: no API key: set ANTHROPIC_API_KEY or anthropic_config::api_key"};
@@ -307,7 +323,7 @@ private:
         if (auto bad = detail::check_json_fields(r))
             return *bad;
         http::request out;
-        out.url = config_.base_url + "/v1/messages";
+        out.url = config_.base_url + (count ? "/v1/messages/count_tokens" : "/v1/messages");
         out.headers.add("Content-Type", "application/json");
         out.headers.add("x-api-key", config_.api_key);
         out.headers.add("anthropic-version", config_.version);
@@ -318,10 +334,18 @@ private:
         out.body.reserve(256 + r.messages.size() * 64);
         detail::json_writer w(out.body);
         w.begin_object().key("model").string(r.model);
-        w.key("max_tokens").number(std::uint64_t{r.max_tokens.value_or(config_.default_max_tokens)});
+        if (!count)
+            w.key("max_tokens").number(std::uint64_t{r.max_tokens.value_or(config_.default_max_tokens)});
         write_system(w, r);
         if (auto bad = write_turns(w, r))
             return *bad;
+        if (count) {
+            write_tools(w, r);
+            w.end_object();
+            if (!w.valid())
+                return error{errc::bad_request, "the request holds text that is not valid UTF-8"};
+            return out;
+        }
         if (r.temperature)
             w.key("temperature").number(*r.temperature);
         if (r.top_p)
@@ -332,6 +356,22 @@ private:
                 w.string(s);
             w.end_array();
         }
+        write_tools(w, r);
+        if (r.response_format) {
+            w.key("output_config").begin_object().key("format").begin_object();
+            w.key("type").string("json_schema").key("schema").raw(r.response_format->schema);
+            w.end_object().end_object();
+        }
+        if (stream)
+            w.key("stream").boolean(true);
+        w.end_object();
+        if (!w.valid())
+            return error{errc::bad_request, "the request holds text that is not valid UTF-8"};
+        return out;
+    }
+
+    static void write_tools(detail::json_writer& w, const request& r)
+    {
         if (!r.tools.empty()) {
             w.key("tools").begin_array();
             for (const auto& t : r.tools) {
@@ -349,17 +389,6 @@ private:
                 w.key("name").string(r.tool_choice->name);
             w.end_object();
         }
-        if (r.response_format) {
-            w.key("output_config").begin_object().key("format").begin_object();
-            w.key("type").string("json_schema").key("schema").raw(r.response_format->schema);
-            w.end_object().end_object();
-        }
-        if (stream)
-            w.key("stream").boolean(true);
-        w.end_object();
-        if (!w.valid())
-            return error{errc::bad_request, "the request holds text that is not valid UTF-8"};
-        return out;
     }
 
     // The system turns, lifted out of the conversation: one text block each.

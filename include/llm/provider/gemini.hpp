@@ -210,6 +210,29 @@ public:
     const gemini_config& config() const noexcept { return config_; }
 
     result<http::request> encode(const request& r) const { return encode_generate(r, false); }
+
+    // POST models/{model}:countTokens with the whole generateContent request (system
+    // instruction and tools included, which a bare `contents` would leave out): the input
+    // tokens the request would be billed, counted by Google.
+    result<http::request> encode_count(const request& r) const
+    {
+        BOOST_OUTCOME_TRY(auto generate, encode_generate(r, false));
+        http::request out = post(r.model, ":countTokens");
+        out.body.reserve(generate.body.size() + r.model.size() + 48);
+        detail::json_writer w(out.body);
+        w.begin_object().key("generateContentRequest").begin_object().key("model").string("models/" + r.model);
+        // The generateContent body's members follow the model's, inside the same object.
+        out.body += ',';
+        out.body.append(generate.body, 1, std::string::npos);
+        out.body += '}';
+        return out;
+    }
+
+    // The count from countTokens' answer ({"totalTokens": n, ...}), or the error it reports.
+    result<std::uint64_t> decode_count(const http::response& answer) const
+    {
+        return detail::count_answer(answer, "gemini", "totalTokens", detail::gemini_error);
+    }
     result<http::request> encode_stream(const request& r) const { return encode_generate(r, true); }
 
     // A generateContent answer, or a whole streamGenerateContent body read without alt=sse (a

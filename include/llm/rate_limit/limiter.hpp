@@ -36,9 +36,10 @@ public:
     // unset when the call can never fit, e.g. more tokens than a whole window allows).
     auto acquire(const request& r, time_point now)
     {
-        return store::apply_then(store_, batch(r), now, [this, &r, now](result<store::outcomes<verdict>> done) {
-            return decide(r, now, std::move(done));
-        });
+        if constexpr (llm::detail::is_awaitable<decltype(counter_.count(r))>::value)
+            return acquire_after_count(r, now);
+        else
+            return acquire_costing(r, counts_tokens_ ? tokens_of(r, counter_.count(r)) : 0, now);
     }
 
     // Where a caller stands now under the first rule, without taking anything: the headers of
@@ -65,12 +66,29 @@ private:
             counts_tokens_ = counts_tokens_ || rl.tokens.has_value();
     }
 
-    double token_cost(const request& r) const
+    // What a call costs in tokens: its input, counted, and the most it may answer.
+    double tokens_of(const request& r, std::uint64_t input) const
     {
-        if (!counts_tokens_)
-            return 0;
         const auto output = r.max_tokens ? static_cast<std::int64_t>(*r.max_tokens) : options_.assumed_output_tokens;
-        return static_cast<double>(counter_.count(r)) + static_cast<double>(output);
+        return static_cast<double>(input) + static_cast<double>(output);
+    }
+
+    // A counter that answers later (a provider's count endpoint) is awaited first.
+    asio::awaitable<result<void>> acquire_after_count(const request& r, time_point now)
+    {
+        const double tokens = counts_tokens_ ? tokens_of(r, co_await counter_.count(r)) : 0;
+        if constexpr (store::answers_later<Store>)
+            co_return co_await acquire_costing(r, tokens, now);
+        else
+            co_return acquire_costing(r, tokens, now);
+    }
+
+    auto acquire_costing(const request& r, double tokens, time_point now)
+    {
+        return store::apply_then(store_, batch(r, tokens), now,
+                                 [this, &r, tokens, now](result<store::outcomes<verdict>> done) {
+                                     return decide(r, tokens, now, std::move(done));
+                                 });
     }
 
     // One rule's step: a call costs one request and `tokens` tokens; a peek costs nothing.
@@ -91,9 +109,8 @@ private:
         return {std::move(key), std::move(op)};
     }
 
-    store::steps<Take> batch(const request& r) const
+    store::steps<Take> batch(const request& r, double tokens) const
     {
-        const double tokens = token_cost(r);
         store::steps<Take> out;
         for (const auto& rl : rules_)
             out.push_back(step_for(rl, r, false, tokens));
@@ -107,7 +124,7 @@ private:
         return {.limit = l.count, .remaining = v.remaining, .reset = v.reset, .window = l.per, .tokens = tokens};
     }
 
-    auto decide(const request& r, time_point now, result<store::outcomes<verdict>> done)
+    auto decide(const request& r, double tokens, time_point now, result<store::outcomes<verdict>> done)
     {
         if (!done) {
             if (options_.fail_open)
@@ -128,11 +145,10 @@ private:
             return finish(success(), store::steps<Take>{}, now);
         // Rules that admitted took their share: give it back, the call is not made.
         store::steps<Take> give_back;
-        const double tokens = token_cost(r);
         for (std::size_t i = 0; i < verdicts.size(); ++i)
             if (verdicts[i].admitted)
                 give_back.push_back(step_for(rules_[i], r, true, tokens));
-        return finish(refused(rules_[refused_rule], *refusal, r), std::move(give_back), now);
+        return finish(refused(rules_[refused_rule], *refusal, r, tokens), std::move(give_back), now);
     }
 
     static bool longer(const verdict& a, const verdict& b)
@@ -141,7 +157,7 @@ private:
         return b.retry_after != never && (a.retry_after == never || a.retry_after > b.retry_after);
     }
 
-    error refused(const rule& rl, const verdict& v, const request& r) const
+    error refused(const rule& rl, const verdict& v, const request& r, double tokens) const
     {
         const quota q = quota_of(rl, v);
         const auto id = detail::with_scope(rl, r, [](const char*, std::string_view s) { return std::string(s); });
@@ -152,7 +168,7 @@ private:
         error e{errc::rate_limited};
         e.quota = q;
         if (v.retry_after.count() < 0) {
-            e.message = "the call needs " + std::to_string(static_cast<std::int64_t>(token_cost(r))) +
+            e.message = "the call needs " + std::to_string(static_cast<std::int64_t>(tokens)) +
                         " tokens, more than the limit of " + detail::describe({q.limit, q.window}, unit) + " for " +
                         who + " allows; lower max_tokens or shorten the prompt";
         } else {

@@ -5,6 +5,7 @@
 
 #include <llm/core/request.hpp>
 #include <llm/core/usage.hpp>
+#include <llm/detail/hook.hpp>
 
 #include <algorithm> // std::clamp
 #include <atomic>    // the calibration, shared by copies and threads
@@ -16,13 +17,14 @@
 
 namespace llm {
 
-// count(request) -> the input tokens the request will likely be billed for.
+// count(request) -> the input tokens the request will likely be billed for: at once, or as an
+// asio::awaitable<std::uint64_t> for a counter that asks a provider (token::provider_counter).
 template <class C>
 concept token_counter = requires(const C& c, const request& r)
 {
     {
         c.count(r)
-        } -> std::convertible_to<std::uint64_t>;
+        } -> detail::hook_returning<std::uint64_t>;
 };
 
 } // namespace llm

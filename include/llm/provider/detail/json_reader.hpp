@@ -3,6 +3,7 @@
 #pragma once
 
 #include <llm/core/error.hpp>
+#include <llm/core/result.hpp>
 #include <llm/provider/detail/http_errors.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
@@ -181,6 +182,25 @@ error error_from_body(const http::response& answer, std::string_view provider, R
     if (parse_into(body, answer.body, arena, provider, "the error body"))
         return http_error(answer, provider, {}, body_excerpt(answer.body));
     return read(body);
+}
+
+// The count a token-counting endpoint answers under `field`, or the error it reports
+// (`error_of(answer)` reads a failed answer).
+template <class ErrorOf>
+result<std::uint64_t> count_answer(const http::response& answer, std::string_view provider, std::string_view field,
+                                   ErrorOf error_of)
+{
+    if (answer.status < 200 || answer.status > 299)
+        return error_of(answer);
+    unsigned char buffer[2048];
+    json::monotonic_resource arena(buffer, sizeof buffer);
+    json::value v;
+    if (auto bad = parse_into(v, answer.body, arena, provider, "the token count answer"))
+        return *bad;
+    const auto n = count_at(&v, field);
+    if (!n)
+        return malformed(provider, "the token count answer has no " + std::string(field));
+    return *n;
 }
 
 } // namespace llm::provider::detail
