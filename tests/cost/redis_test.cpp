@@ -5,6 +5,12 @@
 #include "backends.hpp"
 #include "support/run.hpp"
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <functional>
+
 using namespace llm;
 using namespace std::chrono_literals;
 
@@ -58,6 +64,54 @@ TEST_CASE("an unreachable Redis is a clear error, not a hang", "[cost][redis]")
     REQUIRE_FALSE(*got);
     CHECK(got->error() == errc::store_unavailable);
     CHECK(got->error().message.find("cannot connect") != std::string::npos);
+}
+
+TEST_CASE("a server that accepts but never answers times out every call, and is left", "[cost][redis]")
+{
+    // A listener that takes connections and reads nothing: the calls queue behind one another.
+    asio::io_context io;
+    asio::ip::tcp::acceptor silent(io, {asio::ip::make_address_v4("127.0.0.1"), 0});
+    std::vector<asio::ip::tcp::socket> held;
+    std::function<void()> accept = [&] {
+        silent.async_accept([&](std::error_code ec, asio::ip::tcp::socket sock) {
+            if (!ec) {
+                held.push_back(std::move(sock));
+                accept();
+            }
+        });
+    };
+    accept();
+    store::redis s(io.get_executor(), {.port = silent.local_endpoint().port(), .command_timeout = 150ms});
+    // The calls, all at once; the io_context stops when each has its answer (the listener would
+    // keep it running), or at the bound.
+    const auto calls = [&](std::size_t n) {
+        std::vector<std::optional<result<std::optional<std::string>>>> got(n);
+        std::size_t done = 0;
+        for (auto& g : got)
+            asio::co_spawn(
+                io,
+                [&]() -> asio::awaitable<void> {
+                    g.emplace(co_await s.get("k", noon));
+                    if (++done == got.size())
+                        io.stop();
+                },
+                asio::detached);
+        io.restart();
+        io.run_for(test::test_bound);
+        return got;
+    };
+    for (const auto& g : calls(3)) {
+        REQUIRE(g);
+        REQUIRE_FALSE(*g);
+        CHECK(g->error() == errc::store_unavailable);
+        CHECK_THAT(g->error().message, Catch::Contains("no reply within 150 ms"));
+    }
+    // The connection is dropped: the next call opens another, and times out the same way.
+    const auto again = calls(1);
+    REQUIRE(again[0]);
+    REQUIRE_FALSE(*again[0]);
+    CHECK_THAT(again[0]->error().message, Catch::Contains("no reply within 150 ms"));
+    CHECK(held.size() == 2);
 }
 
 TEST_CASE("Lua and C++ operations give the same outcomes", "[cost][redis]")

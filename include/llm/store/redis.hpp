@@ -9,15 +9,20 @@
 
 #include <llm/store/store.hpp>
 
+#include <asio/associated_executor.hpp>              // where a caller resumes
+#include <asio/async_result.hpp>                     // async_initiate
 #include <asio/co_spawn.hpp>                         // the connection's loops
 #include <asio/connect.hpp>                          // async_connect
 #include <asio/detached.hpp>                         // the connection's loops
+#include <asio/execution/outstanding_work.hpp>       // a caller's executor kept busy while it waits
 #include <asio/experimental/as_tuple.hpp>            // errors as values
-#include <asio/experimental/awaitable_operators.hpp> // a reply or a timeout
-#include <asio/experimental/concurrent_channel.hpp>  // replies handed from the connection to a caller
+#include <asio/experimental/awaitable_operators.hpp> // connect or time out
 #include <asio/ip/tcp.hpp>                           // socket, resolver
+#include <asio/post.hpp>                             // handing replies back
+#include <asio/prefer.hpp>                           // outstanding_work.tracked
 #include <asio/steady_timer.hpp>                     // timeouts
 #include <asio/strand.hpp>                           // one connection, many threads
+#include <asio/use_awaitable.hpp>                    // exec
 #include <asio/write.hpp>                            // async_write
 
 #include <hiredis/hiredis.h>
@@ -39,7 +44,9 @@ struct redis_options {
     std::string username; // ACL user, with password
     int database = 0;     // SELECT, when not 0
     std::chrono::milliseconds connect_timeout{1000};
-    std::chrono::milliseconds command_timeout{1000}; // a reply later than this is store_unavailable
+    // A call without its reply this long fails with store_unavailable. Replies come in order, so
+    // the calls behind it fail too and the connection is dropped; the next call opens another.
+    std::chrono::milliseconds command_timeout{1000};
 };
 
 class redis {
@@ -136,20 +143,16 @@ public:
     asio::awaitable<result<std::vector<reply>>> exec(std::string commands, std::size_t count) const
     {
         auto s = owner_->s;
-        auto ch = std::make_shared<channel>(co_await asio::this_coro::executor, 1);
-        asio::post(s->strand, [s, ch, commands = std::move(commands), count]() mutable {
-            s->submit(std::move(commands), count, ch);
-        });
-        using namespace asio::experimental::awaitable_operators;
-        asio::steady_timer deadline(co_await asio::this_coro::executor, s->options.command_timeout);
-        auto first = co_await (ch->async_receive(asio::experimental::as_tuple(asio::use_awaitable)) ||
-                               deadline.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
-        if (first.index() == 1)
-            co_return fail(errc::store_unavailable, s->where() + ": no reply within " +
-                                                        std::to_string(s->options.command_timeout.count()) + " ms");
-        auto [ec, got] = std::get<0>(std::move(first));
-        if (ec)
-            co_return fail(errc::store_unavailable, s->where() + ": " + ec.message());
+        // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice, and this
+        // one holds a reference count.
+        auto initiate = [s, count](auto handler, std::string sending) {
+            asio::post(s->strand,
+                       [s, count, sending = std::move(sending), w = make_waiter(std::move(handler))]() mutable {
+                           s->submit(std::move(sending), count, std::move(w));
+                       });
+        };
+        answer got = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(answer)>(
+            std::move(initiate), asio::use_awaitable, std::move(commands));
         if (got.failure)
             co_return std::move(*got.failure);
         co_return std::move(got.replies);
@@ -165,23 +168,56 @@ public:
     }
 
 private:
-    // What the connection hands a caller: its replies, or why there are none. (A channel's
-    // values must be default-constructible, which a result is not.)
+    // What the connection hands a caller: its replies, or why there are none.
     struct answer {
         std::vector<reply> replies;
         std::optional<error> failure;
     };
-    using channel = asio::experimental::concurrent_channel<void(std::error_code, answer)>;
+
+    // A caller waiting for its replies: completed once, on the caller's own executor, which it
+    // keeps from running out of work meanwhile.
+    struct waiter {
+        virtual ~waiter() = default;
+        virtual void complete(answer a) = 0;
+    };
+
+    template <class Handler>
+    struct waiter_for final : waiter {
+        explicit waiter_for(Handler h)
+            : handler(std::move(h)),
+              work(asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked))
+        {
+        }
+        void complete(answer a) override
+        {
+            asio::post(work, [h = std::move(handler), a = std::move(a)]() mutable { std::move(h)(std::move(a)); });
+        }
+        Handler handler;
+        decltype(asio::prefer(asio::get_associated_executor(std::declval<Handler&>()),
+                              asio::execution::outstanding_work.tracked)) work;
+    };
+
+    template <class Handler>
+    static std::unique_ptr<waiter> make_waiter(Handler h)
+    {
+        return std::make_unique<waiter_for<Handler>>(std::move(h));
+    }
+
+    using clock = std::chrono::steady_clock;
 
     struct waiting {
         std::size_t count;
         std::vector<reply> replies;
-        std::shared_ptr<channel> ch;
+        std::unique_ptr<waiter> caller; // none for the greeting (AUTH, SELECT)
+        clock::time_point deadline;
     };
 
     // Everything lives on the strand: the socket, the queue of callers, the reader.
     struct state : std::enable_shared_from_this<state> {
-        state(executor_type ex, redis_options o) : strand(asio::make_strand(std::move(ex))), options(std::move(o)) {}
+        state(executor_type ex, redis_options o)
+            : strand(asio::make_strand(std::move(ex))), options(std::move(o)), watchdog(strand)
+        {
+        }
         ~state()
         {
             if (reader)
@@ -197,22 +233,48 @@ private:
         std::string outbox;
         std::deque<waiting> queue;
         redisReader* reader = nullptr;
+        // Replies come in order, so only the oldest call's deadline matters: when it passes, the
+        // server is stuck or gone, and every call behind it would wait as long.
+        asio::steady_timer watchdog;
+        bool watching = false;
 
         std::string where() const { return "store::redis " + options.host + ":" + std::to_string(options.port); }
 
-        void submit(std::string commands, std::size_t count, std::shared_ptr<channel> ch)
+        void submit(std::string commands, std::size_t count, std::unique_ptr<waiter> caller)
         {
             if (closed) {
-                ch->try_send(std::error_code{},
-                             answer{{}, error{errc::store_unavailable, where() + ": the store was closed"}});
+                caller->complete(answer{{}, error{errc::store_unavailable, where() + ": the store was closed"}});
                 return;
             }
             outbox += commands;
-            queue.push_back({count, {}, std::move(ch)});
+            queue.push_back({count, {}, std::move(caller), clock::now() + options.command_timeout});
+            watch();
             if (socket)
                 flush();
             else if (!connecting)
                 asio::co_spawn(strand, connect(shared_from_this()), asio::detached);
+        }
+
+        // Arms the watchdog for the oldest call, unless it is armed already.
+        void watch()
+        {
+            if (watching || queue.empty())
+                return;
+            watching = true;
+            watchdog.expires_at(queue.front().deadline);
+            // Weak: a watchdog must not keep a closed store alive for its last timeout.
+            watchdog.async_wait([weak = weak_from_this()](std::error_code) {
+                const auto self = weak.lock();
+                if (!self)
+                    return;
+                self->watching = false;
+                if (self->queue.empty())
+                    return;
+                if (clock::now() >= self->queue.front().deadline)
+                    return self->lost("no reply within " + std::to_string(self->options.command_timeout.count()) +
+                                      " ms");
+                self->watch();
+            });
         }
 
         static asio::awaitable<void> connect(std::shared_ptr<state> self)
@@ -272,7 +334,7 @@ private:
             if (count == 0)
                 return;
             outbox.insert(0, hello);
-            queue.push_front({count, {}, nullptr});
+            queue.push_front({count, {}, nullptr, clock::now() + options.command_timeout});
         }
 
         void flush()
@@ -335,12 +397,14 @@ private:
             w.replies.push_back(std::move(r));
             if (w.replies.size() < w.count)
                 return;
-            if (w.ch)
-                w.ch->try_send(std::error_code{}, answer{std::move(w.replies), std::nullopt});
+            if (w.caller)
+                w.caller->complete(answer{std::move(w.replies), std::nullopt});
             else if (w.replies.front().type == reply::kind::error)
                 // AUTH or SELECT refused: nothing can work on this connection.
                 return lost_after_greeting("the server refused AUTH or SELECT: " + w.replies.front().text);
             queue.pop_front();
+            if (queue.empty())
+                watchdog.cancel(); // nothing to wait for: leave the executor free to run out of work
         }
 
         void lost_after_greeting(std::string why)
@@ -366,9 +430,10 @@ private:
             connecting = false;
             auto waiting_calls = std::move(queue);
             queue.clear();
+            watchdog.cancel();
             for (auto& w : waiting_calls)
-                if (w.ch)
-                    w.ch->try_send(std::error_code{}, answer{{}, e});
+                if (w.caller)
+                    w.caller->complete(answer{{}, e});
         }
 
         void close()
