@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 using llm::errc;
@@ -74,6 +75,24 @@ TEST_CASE("a missing, malformed or foreign rank file is refused with the file an
     auto foreign = encoding::load("cl100k_base", llm::test::rank_file("o200k_base"));
     REQUIRE_FALSE(foreign);
     CHECK_THAT(foreign.error().message, Catch::Contains("another encoding"));
+
+    // The right size, the wrong tokens: two ranks swapped.
+    {
+        std::ifstream in(llm::test::rank_file("cl100k_base"), std::ios::binary);
+        std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto at = file.find(" 15339\n");
+        const auto other = file.find(" 15340\n");
+        REQUIRE(at != std::string::npos);
+        REQUIRE(other != std::string::npos);
+        file.replace(other, 7, " 15339\n");
+        file.replace(at, 7, " 15340\n");
+        const auto path = dir.file("swapped.tiktoken");
+        std::ofstream(path, std::ios::binary) << file;
+        auto swapped = encoding::load("cl100k_base", path);
+        REQUIRE_FALSE(swapped);
+        CHECK_THAT(swapped.error().message,
+                   Catch::Contains("swapped.tiktoken is not cl100k_base's") && Catch::Contains("15339"));
+    }
 
     const std::string good = byte_level_ranks({});
     const std::vector<std::pair<std::string, std::string>> broken = {

@@ -49,6 +49,11 @@ public:
                                                          std::to_string(table.size()) + " tokens, but " +
                                                          std::string(name) + " has " + std::to_string(known->tokens) +
                                                          ": is it the rank file of another encoding?");
+        if (table.bytes_of(known->probe_rank) != known->probe_bytes)
+            return fail(errc::invalid_configuration,
+                        "rank file " + ranks.string() + " is not " + std::string(name) + "'s: its token " +
+                            std::to_string(known->probe_rank) + " should be \"" + std::string(known->probe_bytes) +
+                            "\" (scripts/fetch-tiktoken fetches the standard files and checks them)");
         auto s = std::make_shared<state>();
         s->name = known->name;
         s->split = known->split;
@@ -122,6 +127,10 @@ private:
         pattern split;
         std::size_t tokens;
         special_list specials;
+        // One token every copy of the standard file has, to tell it from another file of the
+        // same size.
+        rank probe_rank;
+        std::string_view probe_bytes;
     };
 
     static const known_encoding* find_known(std::string_view name)
@@ -134,8 +143,15 @@ private:
               {"<|fim_prefix|>", 100258},
               {"<|fim_middle|>", 100259},
               {"<|fim_suffix|>", 100260},
-              {"<|endofprompt|>", 100276}}},
-            {"o200k_base", pattern::o200k, 199998, {{"<|endoftext|>", 199999}, {"<|endofprompt|>", 200018}}},
+              {"<|endofprompt|>", 100276}},
+             15339,
+             "hello"},
+            {"o200k_base",
+             pattern::o200k,
+             199998,
+             {{"<|endoftext|>", 199999}, {"<|endofprompt|>", 200018}},
+             24912,
+             "hello"},
         };
         for (const auto& k : known)
             if (k.name == name)

@@ -11,6 +11,7 @@
 #include <cstring>    // std::memcpy, std::memcmp
 #include <filesystem> // rank files
 #include <fstream>    // reading them
+#include <iterator>   // istreambuf_iterator
 #include <limits>     // no_rank
 #include <string>     // bytes, messages
 #include <vector>     // the tables
