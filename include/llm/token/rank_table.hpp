@@ -115,12 +115,11 @@ public:
             if (t.by_rank_[ranks[i]].length != no_rank)
                 return fail(errc::invalid_configuration,
                             "rank file " + std::string(name) + ": rank " + std::to_string(ranks[i]) + " appears twice");
-            if (t.find(bytes) != no_rank)
+            t.by_rank_[ranks[i]] = {offset, length};
+            if (const rank earlier = t.insert(bytes, ranks[i]); earlier != no_rank)
                 return fail(errc::invalid_configuration,
                             "rank file " + std::string(name) + ": a token appears twice (ranks " +
-                                std::to_string(t.find(bytes)) + " and " + std::to_string(ranks[i]) + ")");
-            t.by_rank_[ranks[i]] = {offset, length};
-            t.insert(bytes, ranks[i]);
+                                std::to_string(earlier) + " and " + std::to_string(ranks[i]) + ")");
         }
         for (int b = 0; b < 256; ++b) {
             const char byte = static_cast<char>(b);
@@ -137,29 +136,9 @@ public:
     // The rank of exactly these bytes, or no_rank.
     rank find(std::string_view bytes) const noexcept
     {
-        if (bytes.size() - 1 < 8) { // 1 to 8 bytes: most pieces, and most pairs being merged
-            const std::uint64_t key = short_key(bytes);
-            for (std::size_t i = short_hash(key, bytes.size()) & short_mask_;; i = (i + 1) & short_mask_) {
-                const short_slot& s = short_slots_[i];
-                if (s.key == key && s.length == bytes.size())
-                    return s.id;
-                if (s.id == no_rank)
-                    return no_rank;
-            }
-        }
-        const std::uint64_t h = hash(bytes);
-        const auto tag = static_cast<std::uint32_t>(h >> 32);
-        for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-            const slot& s = slots_[i];
-            if (s.id == no_rank)
-                return no_rank;
-            if (s.tag == tag) {
-                const auto& at = by_rank_[s.id];
-                if (at.length == bytes.size() &&
-                    std::memcmp(bytes_.data() + at.offset, bytes.data(), bytes.size()) == 0)
-                    return s.id;
-            }
-        }
+        if (is_short(bytes))
+            return short_slots_[short_slot_of(short_key(bytes), bytes.size())].id;
+        return slots_[slot_of(bytes, hash(bytes))].id;
     }
 
     // The bytes of a rank; empty when no token has it.
@@ -239,21 +218,52 @@ private:
         return h;
     }
 
-    void insert(std::string_view bytes, rank r)
+    // 1 to 8 bytes: most pieces, and most pairs being merged.
+    static bool is_short(std::string_view bytes) noexcept { return bytes.size() - 1 < 8; }
+
+    // Where the bytes are in the short tokens' table, or the empty slot where they belong.
+    std::size_t short_slot_of(std::uint64_t key, std::size_t length) const noexcept
     {
-        if (bytes.size() <= 8) {
+        std::size_t i = short_hash(key, length) & short_mask_;
+        while (short_slots_[i].id != no_rank && !(short_slots_[i].key == key && short_slots_[i].length == length))
+            i = (i + 1) & short_mask_;
+        return i;
+    }
+
+    // The same in the longer tokens' table; `h` is hash(bytes).
+    std::size_t slot_of(std::string_view bytes, std::uint64_t h) const noexcept
+    {
+        const auto tag = static_cast<std::uint32_t>(h >> 32);
+        const auto holds = [&](const slot& s) {
+            if (s.tag != tag)
+                return false;
+            const auto& at = by_rank_[s.id];
+            return at.length == bytes.size() && std::memcmp(bytes_.data() + at.offset, bytes.data(), bytes.size()) == 0;
+        };
+        std::size_t i = h & mask_;
+        while (slots_[i].id != no_rank && !holds(slots_[i]))
+            i = (i + 1) & mask_;
+        return i;
+    }
+
+    // Adds the bytes under rank r, in the one probe that also finds them if they are there:
+    // returns the rank they already have, or no_rank.
+    rank insert(std::string_view bytes, rank r)
+    {
+        if (is_short(bytes)) {
             const std::uint64_t key = short_key(bytes);
-            std::size_t i = short_hash(key, bytes.size()) & short_mask_;
-            while (short_slots_[i].id != no_rank)
-                i = (i + 1) & short_mask_;
-            short_slots_[i] = {key, r, static_cast<std::uint32_t>(bytes.size())};
-            return;
+            short_slot& s = short_slots_[short_slot_of(key, bytes.size())];
+            if (s.id != no_rank)
+                return s.id;
+            s = {key, r, static_cast<std::uint32_t>(bytes.size())};
+            return no_rank;
         }
         const std::uint64_t h = hash(bytes);
-        std::size_t i = h & mask_;
-        while (slots_[i].id != no_rank)
-            i = (i + 1) & mask_;
-        slots_[i] = {static_cast<std::uint32_t>(h >> 32), r};
+        slot& s = slots_[slot_of(bytes, h)];
+        if (s.id != no_rank)
+            return s.id;
+        s = {static_cast<std::uint32_t>(h >> 32), r};
+        return no_rank;
     }
 
     // Appends the decoded bytes; false on anything but padded standard base64.
