@@ -48,11 +48,6 @@ provider::gemini gemini_at(const test::loopback_server& server)
     return provider::gemini(c);
 }
 
-std::string body_of(const test::received_request& r)
-{
-    return r.body;
-}
-
 } // namespace
 
 TEST_CASE("Anthropic's count_tokens gives the count, asked with the prompt only", "[token][provider]")
@@ -71,7 +66,7 @@ TEST_CASE("Anthropic's count_tokens gives the count, asked with the prompt only"
     CHECK_THAT(sent[0].head, Catch::StartsWith("POST /v1/messages/count_tokens HTTP/1.1"));
     CHECK_THAT(sent[0].head, Catch::Contains("x-api-key: anthropic-test-secret"));
     CHECK_THAT(sent[0].head, Catch::Contains("anthropic-version: "));
-    const auto body = boost::json::parse(body_of(sent[0])).as_object();
+    const auto body = boost::json::parse(sent[0].body).as_object();
     CHECK(body.at("model") == "claude-sonnet-4-6");
     CHECK(body.at("system").as_array().size() == 1);
     CHECK(body.at("messages").as_array().size() == 1);
@@ -101,7 +96,7 @@ TEST_CASE("Gemini's countTokens gives the count, asked with the whole generateCo
     REQUIRE(sent.size() == 1);
     CHECK_THAT(sent[0].head, Catch::StartsWith("POST /v1beta/models/gemini-2.5-flash:countTokens HTTP/1.1"));
     CHECK_THAT(sent[0].head, Catch::Contains("x-goog-api-key: gemini-test-secret"));
-    const auto body = boost::json::parse(body_of(sent[0])).as_object();
+    const auto body = boost::json::parse(sent[0].body).as_object();
     const auto& inner = body.at("generateContentRequest").as_object();
     CHECK(inner.at("model") == "models/gemini-2.5-flash");
     CHECK(inner.contains("systemInstruction"));
