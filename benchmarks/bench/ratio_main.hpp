@@ -12,7 +12,8 @@
 namespace llm::bench {
 
 // Runs the registered benchmarks and returns each case's median real time, by function name,
-// followed by "/threads:N" for a case run on several threads.
+// followed by its arguments ("/64/1") when it has any, and "/threads:N" for a case run on
+// several threads.
 inline std::map<std::string, double> run_interleaved(int argc, char** argv)
 {
     class median_reporter : public benchmark::ConsoleReporter {
@@ -22,8 +23,10 @@ inline std::map<std::string, double> run_interleaved(int argc, char** argv)
         {
             for (const auto& run : runs)
                 if (run.aggregate_name == "median")
-                    medians[run.run_name.function_name + (run.threads > 1 ? "/threads:" + std::to_string(run.threads)
-                                                                          : std::string())] = run.GetAdjustedRealTime();
+                    medians[run.run_name.function_name +
+                            (run.run_name.args.empty() ? std::string() : "/" + run.run_name.args) +
+                            (run.threads > 1 ? "/threads:" + std::to_string(run.threads) : std::string())] =
+                        run.GetAdjustedRealTime();
             ConsoleReporter::ReportRuns(runs);
         }
     };

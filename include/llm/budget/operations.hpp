@@ -15,8 +15,8 @@ namespace llm::budget {
 namespace detail {
 
 inline constexpr std::string_view lua_slots = R"lua(
-local slot, slots = tonumber(ARGV[2]), tonumber(ARGV[3])
-local c = load_cell(KEYS[1])
+local slot, slots = ARGV[2], ARGV[3]
+local c = load_cell(key)
 if #c ~= 2 + 2 * slots then
   c = {0, 0}
   for i = 1, slots do c[1 + 2 * i], c[2 + 2 * i] = -1, 0 end
@@ -32,29 +32,29 @@ end
 )lua";
 
 inline constexpr std::string_view hold_lua = R"lua(
-local limit, want, minimum, keep = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local limit, want, minimum, keep = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local used = spent()
-local grant = math.min(want, limit - used - c[1])
+local grant = min(want, limit - used - c[1])
 local granted = 0
 if grant >= minimum and grant > 0 then
   c[1] = c[1] + grant
   granted = grant
 end
-save_cell(KEYS[1], c, keep)
+save_cell(key, c, keep)
 return {granted, used, c[1]}
 )lua";
 
 inline constexpr std::string_view settle_lua = R"lua(
-local limit, release, used, keep = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-c[1] = math.max(0, c[1] - release)
-local i = math.fmod(slot, slots)
+local limit, release, used, keep = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+c[1] = max(0, c[1] - release)
+local i = fmod(slot, slots)
 if c[3 + 2 * i] ~= slot then c[3 + 2 * i], c[4 + 2 * i] = slot, 0 end
 c[4 + 2 * i] = c[4 + 2 * i] + used
 local total = spent()
 local alerted, fired, bit = c[2], 0, 1
 for k = 8, #ARGV do
-  local reached = total * 1000 >= limit * tonumber(ARGV[k])
-  local was = math.fmod(math.floor(alerted / bit), 2) == 1
+  local reached = total * 1000 >= limit * ARGV[k]
+  local was = fmod(floor(alerted / bit), 2) == 1
   if reached and not was then
     fired, alerted = fired + bit, alerted + bit
   elseif was and not reached then
@@ -63,7 +63,7 @@ for k = 8, #ARGV do
   bit = bit * 2
 end
 c[2] = alerted
-save_cell(KEYS[1], c, keep)
+save_cell(key, c, keep)
 return {total, fired}
 )lua";
 

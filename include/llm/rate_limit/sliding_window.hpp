@@ -91,20 +91,20 @@ struct window_take {
     }
 
     static constexpr std::string_view script = R"lua(
-local give_back = tonumber(ARGV[2]) == 1
-local n = tonumber(ARGV[3])
+local give_back = ARGV[2] == 1
+local n = ARGV[3]
 local count, per, cost = {}, {}, {}
 for i = 1, n do
-  count[i] = tonumber(ARGV[1 + 3 * i])
-  per[i] = tonumber(ARGV[2 + 3 * i])
-  cost[i] = tonumber(ARGV[3 + 3 * i])
+  count[i] = ARGV[1 + 3 * i]
+  per[i] = ARGV[2 + 3 * i]
+  cost[i] = ARGV[3 + 3 * i]
 end
-local c = load_cell(KEYS[1])
+local c = load_cell(key)
 local fresh = #c ~= 3 * n
 local index, current, previous, elapsed = {}, {}, {}, {}
 local admitted = true
 for i = 1, n do
-  index[i] = math.floor(now / per[i])
+  index[i] = floor(now / per[i])
   current[i], previous[i] = 0, 0
   elapsed[i] = (now - index[i] * per[i]) / per[i]
   local b = 3 * (i - 1)
@@ -117,7 +117,7 @@ for i = 1, n do
 end
 if admitted then
   for i = 1, n do
-    if give_back then current[i] = math.max(0, current[i] - cost[i]) else current[i] = current[i] + cost[i] end
+    if give_back then current[i] = max(0, current[i] - cost[i]) else current[i] = current[i] + cost[i] end
   end
 end
 local wait, binding, scarcest, reset = 0, 0, math.huge, 0
@@ -131,7 +131,7 @@ for i = 1, n do
       else
         needed = ((1 - elapsed[i]) + (1 - (count[i] - cost[i]) / current[i])) * per[i]
       end
-      needed = math.max(1, math.ceil(needed))
+      needed = max(1, ceil(needed))
     end
     if needed > wait then wait = needed; binding = i - 1 end
   elseif admitted and left / count[i] < scarcest then
@@ -140,7 +140,7 @@ for i = 1, n do
   end
   local fades = 0
   if current[i] > 0 then fades = 2 - elapsed[i] elseif previous[i] > 0 then fades = 1 - elapsed[i] end
-  reset = math.max(reset, math.ceil(fades * per[i]))
+  reset = max(reset, ceil(fades * per[i]))
 end
 local b = binding + 1
 local left = count[b] - (previous[b] * (1 - elapsed[b]) + current[b])
@@ -149,8 +149,8 @@ local cell = {}
 for i = 1, n do
   cell[3 * i - 2], cell[3 * i - 1], cell[3 * i] = index[i], current[i], previous[i]
 end
-save_cell(KEYS[1], cell, reset)
-return {admitted and 1 or 0, binding, math.max(0, math.floor(left)), wait, reset, reset}
+save_cell(key, cell, reset)
+return {admitted and 1 or 0, binding, max(0, floor(left)), wait, reset, reset}
 )lua";
 
     template <class Push>

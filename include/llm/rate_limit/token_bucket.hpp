@@ -67,50 +67,49 @@ struct bucket_take {
         return v;
     }
 
+    // The same in Lua. The levels are computed in place in the cell, which becomes
+    // {now, level 1, ..., level n}: a step makes no table but the cell.
     static constexpr std::string_view script = R"lua(
-local give_back = tonumber(ARGV[2]) == 1
-local n = tonumber(ARGV[3])
-local count, per, cost = {}, {}, {}
-for i = 1, n do
-  count[i] = tonumber(ARGV[1 + 3 * i])
-  per[i] = tonumber(ARGV[2 + 3 * i])
-  cost[i] = tonumber(ARGV[3 + 3 * i])
-end
-local c = load_cell(KEYS[1])
+local give_back = ARGV[2] == 1
+local n = ARGV[3]
+local c = load_cell(key)
 local fresh = #c ~= n + 1
 local elapsed = 0
-if not fresh then elapsed = math.max(0, now - c[1]) end
-local level = {}
+if not fresh then elapsed = max(0, now - c[1]) end
 local admitted = true
 for i = 1, n do
-  if fresh then level[i] = count[i] else level[i] = math.min(count[i], c[i + 1] + elapsed * count[i] / per[i]) end
-  if not give_back and level[i] < cost[i] then admitted = false end
+  local count, per, cost = ARGV[1 + 3 * i], ARGV[2 + 3 * i], ARGV[3 + 3 * i]
+  local level = count
+  if not fresh then level = min(count, c[i + 1] + elapsed * count / per) end
+  c[i + 1] = level
+  if not give_back and level < cost then admitted = false end
 end
-if admitted then
-  for i = 1, n do
-    if give_back then level[i] = math.min(count[i], level[i] + cost[i]) else level[i] = level[i] - cost[i] end
-  end
-end
+c[1] = now
+for i = #c, n + 2, -1 do c[i] = nil end
 local wait, never, binding, scarcest, reset = 0, false, 0, math.huge, 0
 for i = 1, n do
-  if not admitted and level[i] < cost[i] then
-    if cost[i] > count[i] then
+  local count, per, cost = ARGV[1 + 3 * i], ARGV[2 + 3 * i], ARGV[3 + 3 * i]
+  local level = c[i + 1]
+  if admitted then
+    if give_back then level = min(count, level + cost) else level = level - cost end
+    c[i + 1] = level
+    if level / count < scarcest then
+      scarcest = level / count
+      binding = i - 1
+    end
+  elseif level < cost then
+    if cost > count then
       if not never then never = true; binding = i - 1 end
     elseif not never then
-      local w = math.max(1, math.ceil((cost[i] - level[i]) * per[i] / count[i]))
+      local w = max(1, ceil((cost - level) * per / count))
       if w > wait then wait = w; binding = i - 1 end
     end
-  elseif admitted and level[i] / count[i] < scarcest then
-    scarcest = level[i] / count[i]
-    binding = i - 1
   end
-  reset = math.max(reset, math.ceil((count[i] - level[i]) * per[i] / count[i]))
+  reset = max(reset, ceil((count - level) * per / count))
 end
 if never then wait = -1 end
-local cell = {now}
-for i = 1, n do cell[i + 1] = level[i] end
-save_cell(KEYS[1], cell, reset)
-return {admitted and 1 or 0, binding, math.max(0, math.floor(level[binding + 1])), wait, reset, reset}
+save_cell(key, c, reset)
+return {admitted and 1 or 0, binding, max(0, floor(c[binding + 2])), wait, reset, reset}
 )lua";
 
     template <class Push>

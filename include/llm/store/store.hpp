@@ -67,26 +67,39 @@ inline double milliseconds_of(time_point t) noexcept
     return std::floor(std::chrono::duration<double, std::milli>(t.time_since_epoch()).count());
 }
 
-// The Lua every operation's script starts with: a cell is its numbers as little-endian IEEE
+// The Lua every operation's script can call: a cell is its numbers as little-endian IEEE
 // doubles under its key (Redis's struct library packs them without loss, and several times
 // faster than formatting text), kept `keep` milliseconds (nothing is kept for zero or less).
-// ARGV[1] is the caller's clock in milliseconds, so a manual clock drives Redis too.
-inline constexpr std::string_view lua_prelude = R"lua(
+// The formats are made once per script call, and the math functions are locals: a script runs
+// once per step, and Lua looks up globals by name.
+inline constexpr std::string_view lua_cells = R"lua(
+local min, max, floor, ceil, fmod = math.min, math.max, math.floor, math.ceil, math.fmod
+local formats = {}
+local function format_of(n)
+  local f = formats[n]
+  if not f then
+    f = '<' .. string.rep('d', n)
+    formats[n] = f
+  end
+  return f
+end
+local function unpack_numbers(raw)
+  local numbers = {struct.unpack(format_of(#raw / 8), raw)}
+  numbers[#numbers] = nil -- unpack ends with the position after the last number
+  return numbers
+end
 local function load_cell(key)
   local raw = redis.call('GET', key)
   if not raw or #raw == 0 or #raw % 8 ~= 0 then return {} end
-  local cell = {struct.unpack('<' .. string.rep('d', #raw / 8), raw)}
-  cell[#cell] = nil -- unpack ends with the position after the last number
-  return cell
+  return unpack_numbers(raw)
 end
 local function save_cell(key, cell, keep)
   if keep <= 0 or #cell == 0 then
     redis.call('DEL', key)
     return
   end
-  redis.call('SET', key, struct.pack('<' .. string.rep('d', #cell), unpack(cell)), 'PX', math.ceil(keep))
+  redis.call('SET', key, struct.pack(format_of(#cell), unpack(cell)), 'PX', ceil(keep))
 end
-local now = tonumber(ARGV[1])
 )lua";
 
 } // namespace llm::store
@@ -97,8 +110,9 @@ namespace llm {
 //   apply(cell&, now) -> outcome   reads and rewrites the cell (empty when absent); the outcome
 //                                  says what happened and, in `keep`, how long the cell must
 //                                  live from now (zero or less: remove it)
-//   script                         the same as Lua, after store::lua_prelude: KEYS[1] the key,
-//                                  ARGV[1] now, ARGV[2...] arguments(); returns an array of
+//   script                         the same as Lua: the body of a function of `key` and ARGV
+//                                  (ARGV[1] `now`, ARGV[2...] arguments(), all numbers), with
+//                                  store::lua_cells defined; it ends by returning an array of
 //                                  integers that decode() turns into the same outcome
 //   arguments(push)                calls push(double) for each argument of the script
 template <class Op>
@@ -142,9 +156,9 @@ struct add {
     }
 
     static constexpr std::string_view script = R"lua(
-local cell = load_cell(KEYS[1])
-cell[1] = (cell[1] or 0) + tonumber(ARGV[2])
-save_cell(KEYS[1], cell, tonumber(ARGV[3]))
+local cell = load_cell(key)
+cell[1] = (cell[1] or 0) + ARGV[2]
+save_cell(key, cell, ARGV[3])
 return {cell[1]}
 )lua";
 
