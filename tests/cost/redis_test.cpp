@@ -1,5 +1,6 @@
 // store::redis against a real redis-server: the server going away and coming back, and the same
 // outcomes as the C++ operations.
+#include <llm/rate_limit/sliding_window.hpp>
 #include <llm/rate_limit/token_bucket.hpp>
 
 #include "backends.hpp"
@@ -119,7 +120,8 @@ TEST_CASE("a server that accepts but never answers times out every call, and is 
     CHECK(held.size() == 2);
 }
 
-TEST_CASE("Lua and C++ operations give the same outcomes", "[cost][redis]")
+TEMPLATE_TEST_CASE("Lua and C++ operations give the same outcomes", "[cost][redis]", rate_limit::bucket_take,
+                   rate_limit::window_take)
 {
     test::redis_backend t;
     store::memory m;
@@ -131,14 +133,13 @@ TEST_CASE("Lua and C++ operations give the same outcomes", "[cost][redis]")
     time_point now = noon;
     for (int i = 0; i < 400; ++i) {
         now += std::chrono::milliseconds(next(700));
-        rate_limit::bucket_take op{.give_back = next(10) == 0};
+        TestType op{.give_back = next(10) == 0};
         op.limits.push_back({5, 1000, static_cast<double>(1 + next(2))});
         op.limits.push_back({1000, 60'000, static_cast<double>(next(300))});
-        store::steps<rate_limit::bucket_take> batch;
+        store::steps<TestType> batch;
         batch.push_back({"parity:" + std::to_string(next(3)), op});
-        auto a = m.apply(std::span<const store::step<rate_limit::bucket_take>>(batch.begin(), batch.size()), now);
-        auto b = t.answer(
-            t.store.apply(std::span<const store::step<rate_limit::bucket_take>>(batch.begin(), batch.size()), now));
+        auto a = m.apply(std::span<const store::step<TestType>>(batch.begin(), batch.size()), now);
+        auto b = t.answer(t.store.apply(std::span<const store::step<TestType>>(batch.begin(), batch.size()), now));
         REQUIRE(a);
         REQUIRE(b);
         const auto& x = a.value()[0];

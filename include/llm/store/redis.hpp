@@ -2,10 +2,11 @@
 // (EVALSHA), so concurrent replicas never race; every call of every coroutine goes down one
 // pipelined connection, on the caller's Asio executor, with no thread of its own. Steps that
 // wait at the same moment share one script call: a script call costs the server more than a
-// step does, and this is what lets one connection carry 100k checks a second. The connection is opened on first use and
-// again after it is lost (a Redis restart): calls in flight then fail with errc::store_unavailable, and the policies
-// decide whether that refuses the call (fail closed, the default) or admits it (fail open). Link llm::redis to use it
-// (hiredis parses the replies).
+// step does, and this is what lets one connection carry 100k checks a second. The connection is
+// opened on first use and again after it is lost (a Redis restart): calls in flight then fail
+// with errc::store_unavailable, and the policies decide whether that refuses the call (fail
+// closed, the default) or admits it (fail open). Link llm::redis to use it (hiredis parses the
+// replies).
 #pragma once
 
 #include <llm/store/store.hpp>
@@ -49,8 +50,8 @@ struct redis_options {
     // A call without its reply this long fails with store_unavailable. Replies come in order, so
     // the calls behind it fail too and the connection is dropped; the next call opens another.
     std::chrono::milliseconds command_timeout{1000};
-    // At most this many steps (keys) in one script call. A script holds the server for its whole
-    // run, some microseconds a step; 1 sends every step in a script call of its own.
+    // At most this many steps (keys) in one script call, 1 to 1024. A script holds the server for
+    // its whole run, some microseconds a step; 1 sends every step in a script call of its own.
     std::size_t max_batch = 64;
     // Redis Cluster, and the proxies in front of one, refuse a script whose keys lie in different
     // hash slots. Set this when the server is one, and a script call then joins only the keys of
@@ -70,7 +71,7 @@ public:
         std::vector<reply> elements;
     };
 
-    // Throws std::system_error (errc::invalid_configuration) for max_batch 0.
+    // Throws std::system_error (errc::invalid_configuration) for a max_batch outside 1..1024.
     redis(executor_type ex, redis_options options = {})
         : owner_(std::make_shared<owner>(std::make_shared<state>(std::move(ex), checked(std::move(options)))))
     {
@@ -277,7 +278,7 @@ private:
     using clock = std::chrono::steady_clock;
 
     // Commands sent and not yet answered, in the order sent: an exec() call (`caller`), a script
-    // call (`parts`, one reply: an array with one element per part), or the greeting (neither).
+    // call (`parts`, one reply: see answer_parts), or the greeting (neither).
     struct waiting {
         std::size_t count;
         std::vector<reply> replies;
