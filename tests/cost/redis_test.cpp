@@ -377,8 +377,9 @@ TEST_CASE("a script reply of the wrong shape fails its steps with a clear error"
         {"more numbers than an outcome has", number(1000)},
         {"an empty array", "*0\r\n"},
     };
-    for (const auto& [what, canned] : cases) {
-        INFO(what);
+    for (const auto& c : cases) {
+        INFO(c.first);
+        const std::string& canned = c.second; // a reference the lambdas may capture (not a binding)
         asio::io_context io;
         asio::ip::tcp::acceptor fake(io, {asio::ip::make_address_v4("127.0.0.1"), 0});
         asio::ip::tcp::socket peer(io);

@@ -2,36 +2,16 @@
 // stores that talk to a server). The pipeline awaits both the same way through call_hook().
 #pragma once
 
+#include <llm/detail/awaitable_traits.hpp>
+
 #include <asio/async_result.hpp>  // async_initiate
 #include <asio/awaitable.hpp>     // awaitable
 #include <asio/use_awaitable.hpp> // use_awaitable
 
-#include <concepts>    // convertible_to, same_as
 #include <functional>  // std::invoke_result_t
-#include <type_traits> // false_type, true_type
+#include <type_traits> // is_void_v
 
 namespace llm::detail {
-
-template <class T>
-struct is_awaitable : std::false_type {
-};
-template <class T, class Executor>
-struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type {
-    using value_type = T;
-};
-
-template <class T>
-struct awaited {
-    using type = T;
-};
-template <class T, class Executor>
-struct awaited<asio::awaitable<T, Executor>> {
-    using type = T;
-};
-
-// The hook expression E yields a T: now, or through co_await.
-template <class E, class T>
-concept hook_returning = std::convertible_to<E, T> || std::same_as<E, asio::awaitable<T>>;
 
 // One co_await for both kinds of hook. Only policies that are present pay for this frame
 // (recycled by Asio's per-thread allocator); absent ones are skipped at compile time.

@@ -5,7 +5,7 @@
 
 #include <llm/core/request.hpp>
 #include <llm/core/usage.hpp>
-#include <llm/detail/hook.hpp>
+#include <llm/detail/awaitable_traits.hpp>
 
 #include <algorithm> // std::clamp
 #include <atomic>    // the calibration, shared by copies and threads
