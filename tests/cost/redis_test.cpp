@@ -1,9 +1,11 @@
 // store::redis against a real redis-server: the server going away and coming back, and the same
 // outcomes as the C++ operations.
+#include <llm/budget/tokens.hpp>
 #include <llm/rate_limit/sliding_window.hpp>
 #include <llm/rate_limit/token_bucket.hpp>
 
 #include "backends.hpp"
+#include "calls.hpp"
 #include "support/run.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -403,4 +405,31 @@ TEST_CASE("a script reply of the wrong shape fails its steps with a clear error"
         CHECK(got[0]->error() == errc::store_unavailable);
         CHECK_THAT(got[0]->error().message, Catch::Contains("unexpected reply to EVALSHA"));
     }
+}
+
+TEST_CASE("in cluster mode a call whose keys lie in two slots is answered once both script calls are", "[cost][redis]")
+{
+    test::redis_server server;
+    asio::io_context io;
+    store::redis s(io.get_executor(), {.port = server.port(), .cluster = true});
+    budget::tokens<store::redis, test::fixed_counter> budget(s, {.per_user = 1000, .per_tenant = 450});
+    REQUIRE(store::redis::slot_of(store::scoped_key("llm", "u", "alice", "")) !=
+            store::redis::slot_of(store::scoped_key("llm", "t", "acme", "")));
+    using reserved = decltype(budget.reserve(std::declval<request&>(), test::day_one))::value_type;
+    const auto reserving = [&budget]() -> asio::awaitable<reserved> {
+        auto r = test::call("alice", 200); // 100 in, 200 out: 300 held in each scope
+        co_return co_await budget.reserve(r, test::day_one);
+    };
+    command(io, s, {"CONFIG", "RESETSTAT"});
+    const auto first = all_at_once<reserved>(io, {reserving});
+    REQUIRE(first[0]);
+    REQUIRE(*first[0]);
+    CHECK(first[0]->value().held == 300);
+    CHECK(script_calls(io, s) == 4); // the user's and the tenant's, each EVALSHA then EVAL
+
+    // The tenant has 150 left: the second call is held to that in both scopes, its answer clamped.
+    const auto second = all_at_once<reserved>(io, {reserving});
+    REQUIRE(second[0]);
+    REQUIRE(*second[0]);
+    CHECK(second[0]->value().held == 150);
 }
