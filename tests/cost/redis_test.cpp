@@ -16,6 +16,7 @@
 #include <array>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <set>
 #include <system_error>
 
@@ -377,6 +378,8 @@ TEST_CASE("a script reply of the wrong shape fails its steps with a clear error"
         {"numbers that end early", number(6)},
         {"a failed step without its error", number(-1)},
         {"more numbers than an outcome has", number(1000)},
+        {"a count that is a fraction", number(0.5)},
+        {"a count that is not a number", number(std::numeric_limits<double>::quiet_NaN())},
         {"an empty array", "*0\r\n"},
     };
     for (const auto& c : cases) {

@@ -30,7 +30,10 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include <algorithm>    // std::clamp
+#include <bit>          // bit_cast: doubles on the wire
 #include <charconv>     // to_chars: numbers in commands
+#include <cmath>        // std::floor: whole counts
 #include <cstdio>       // snprintf: the SHA-1 in hex
 #include <deque>        // calls waiting for replies
 #include <memory>       // shared state
@@ -426,26 +429,33 @@ private:
                 at += 8;
                 return true;
             };
+            bool broken = !shaped; // once a count is wrong, nothing after it can be read
             for (auto& p : parts) {
                 step_reply got;
                 double count = 0;
                 if (r.type == reply::kind::error) {
                     got.failure = script_failed(r.text);
-                } else if (!shaped || !next_number(count)) {
-                    got.failure = unexpected("EVALSHA", r);
-                } else if (count < 0) {
+                } else if (broken || !next_number(count)) {
+                    broken = true;
+                } else if (count == -1) {
                     const bool known =
                         next_error < r.elements.size() && r.elements[next_error].type == reply::kind::error;
-                    got.failure = known ? script_failed(r.elements[next_error].text) : unexpected("EVALSHA", r);
+                    if (known)
+                        got.failure = script_failed(r.elements[next_error].text);
+                    broken = !known;
                     ++next_error;
-                } else if (count > static_cast<double>(got.numbers.capacity())) {
-                    got.failure = unexpected("EVALSHA", r);
+                } else if (!(count >= 0 && count <= static_cast<double>(got.numbers.capacity())) ||
+                           count != std::floor(count)) {
+                    broken = true; // not a count an outcome can have (NaN, a fraction, too many)
                 } else {
-                    for (double v = 0; count-- > 0 && next_number(v);)
+                    double v = 0;
+                    for (auto n = static_cast<std::size_t>(count); n > 0 && !broken; --n) {
+                        broken = !next_number(v); // the numbers ended early
                         got.numbers.push_back(integer_of(v));
-                    if (count >= 0)
-                        got.failure = unexpected("EVALSHA", r); // the numbers ended early
+                    }
                 }
+                if (broken)
+                    got.failure = unexpected("EVALSHA", r);
                 give(p, std::move(got));
             }
         }
