@@ -107,3 +107,29 @@ TEST_CASE("small_string keeps short text in place and long text on the heap", "[
     CHECK(built == "key");
     CHECK(small_string<8>().empty());
 }
+
+TEST_CASE("copy_short writes exactly the bytes asked for, at every length", "[core][inline]")
+{
+    std::string source;
+    for (int i = 0; i < 80; ++i)
+        source.push_back(static_cast<char>('A' + i % 26));
+    for (std::size_t n = 0; n <= source.size(); ++n) {
+        std::string target(100, '.');
+        char* end = llm::detail::copy_short(target.data() + 3, source.data(), n);
+        CHECK(end == target.data() + 3 + n);
+        CHECK(target.substr(0, 3) == "...");
+        CHECK(target.substr(3, n) == source.substr(0, n));
+        CHECK(target.substr(3 + n) == std::string(100 - 3 - n, '.')); // nothing past the end
+    }
+
+    small_string<16> grown; // appends of every size, in place and on the heap, keep every byte
+    std::string expected;
+    for (std::size_t n = 0; n < 20; ++n) {
+        grown.append(std::string_view(source).substr(n, n));
+        expected += source.substr(n, n);
+        REQUIRE(grown == expected);
+    }
+    grown.clear();
+    CHECK(grown.empty());
+    CHECK(grown.append("again") == "again");
+}

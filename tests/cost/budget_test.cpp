@@ -352,3 +352,32 @@ TEST_CASE("status of a dollar budget is in dollars, and an unreachable store is 
     REQUIRE_FALSE(failed);
     CHECK(failed.error() == errc::store_unavailable);
 }
+
+TEST_CASE("a calendar-day window finds the day for every window, thread and instant", "[cost][budget]")
+{
+    // at() remembers the last day it found on each thread: windows in other zones, instants on
+    // either side of midnight and time going backwards must each still get their own day.
+    const auto utc = budget::window::day();
+    const auto kiritimati = budget::window::day(time_zone::locate("Pacific/Kiritimati").value()); // UTC+14
+    const auto before_midnight = day_one - 1ms;                                                  // in UTC
+
+    for (int round = 0; round < 2; ++round) {
+        CHECK(utc.at(day_one).key.view() == "d20781");
+        CHECK(kiritimati.at(day_one).key.view() == "d20781"); // 14:00 there
+        CHECK(utc.at(before_midnight).key.view() == "d20780");
+        CHECK(utc.at(before_midnight).until_reset == 1ms);
+        CHECK(kiritimati.at(day_one + 10h - 1ms).key.view() == "d20781");
+        CHECK(kiritimati.at(day_one + 10h).key.view() == "d20782"); // midnight there
+        CHECK(kiritimati.at(day_one + 10h).until_reset == 24h);
+        CHECK(utc.at(day_one + 10h).key.view() == "d20781");
+        CHECK(utc.at(day_one).until_reset == 24h);
+    }
+
+    const auto copy = kiritimati; // answers like its original
+    CHECK(copy.at(day_one + 10h).key.view() == "d20782");
+
+    std::string other_thread;
+    std::thread([&] { other_thread = std::string(utc.at(before_midnight).key.view()); }).join();
+    CHECK(other_thread == "d20780");
+    CHECK(utc.at(day_one).key.view() == "d20781");
+}

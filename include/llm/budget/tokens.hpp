@@ -240,17 +240,43 @@ private:
         res.slot = at.slot;
         store::steps<hold> batch;
         for_each_scope(r.identity, [&](budget::scope s, std::string_view id, double limit) {
-            const auto& k = res.keys.emplace_back(key(s, id, at));
             res.scopes.push_back(s);
-            batch.emplace_back(k, hold{at.slot, at.slots, limit, want.value(), minimum, at.keep});
+            batch.emplace_back([&] { return key(s, id, at); },
+                               hold{at.slot, at.slots, limit, want.value(), minimum, at.keep});
         });
-        if (batch.empty())
-            return finish(std::move(res), {}, now);
-        return store::apply_then(store_, std::move(batch), now,
-                                 [this, &r, res = std::move(res), at, input, output,
-                                  now](result<store::outcomes<hold::outcome>> done) mutable {
-                                     return decide(r, std::move(res), at, input, output, std::move(done), now);
-                                 });
+        for (const auto& step : batch)
+            res.keys.push_back(step.key);
+        if constexpr (store::answers_later<Store>) {
+            if (batch.empty())
+                return finish(std::move(res), {}, now);
+            return store::apply_then(store_, std::move(batch), now,
+                                     [this, &r, res = std::move(res), at, input, output,
+                                      now](result<store::outcomes<hold::outcome>> done) mutable {
+                                         store::steps<settle> give_back;
+                                         auto refusal = decide(r, res, at, input, output, done, give_back);
+                                         if (refusal)
+                                             return finish(std::move(*refusal), std::move(give_back), now);
+                                         return finish(std::move(res), std::move(give_back), now);
+                                     });
+        } else {
+            // A store that answers at once: the reservation is decided inside the result that
+            // returns it, moved once instead of through a lambda's capture and each result.
+            result<reservation> out(std::move(res));
+            if (batch.empty())
+                return out;
+            store::steps<settle> give_back;
+            auto refusal =
+                decide(r, out.value(), at, input, output,
+                       store_.apply(std::span<const store::step<hold>>(batch.begin(), batch.size()), now), give_back);
+            if (!give_back.empty())
+                if (auto given =
+                        store_.apply(std::span<const store::step<settle>>(give_back.begin(), give_back.size()), now);
+                    !given)
+                    report(given.error());
+            if (refusal)
+                out = std::move(*refusal);
+            return out;
+        }
     }
 
     static result<void> check(const budget::limits& l, const budget::options& o)
@@ -331,15 +357,22 @@ private:
         return lo;
     }
 
-    auto decide(request& r, reservation&& res, const window::position& at, std::uint64_t input, std::uint64_t output,
-                result<store::outcomes<hold::outcome>> done, time_point now)
+    // What the scopes' holds decide: an error when the call is refused (or the store is
+    // unreachable and the budget fails closed), else `res` is complete and r.max_tokens fits it.
+    // Either way give_back receives what the scopes hold beyond the decision.
+    std::optional<error> decide(request& r, reservation& res, const window::position& at, std::uint64_t input,
+                                std::uint64_t output, const result<store::outcomes<hold::outcome>>& done,
+                                store::steps<settle>& give_back)
     {
         if (!done) {
-            if (options_.fail_open)
-                return finish(reservation{.input_tokens = input, .model = res.model}, {}, now);
-            return finish(error{errc::store_unavailable,
-                                "budget store unavailable, call refused (fail-closed): " + done.error().message},
-                          {}, now);
+            if (!options_.fail_open)
+                return error{errc::store_unavailable,
+                             "budget store unavailable, call refused (fail-closed): " + done.error().message};
+            res.keys.clear(); // admitted unchecked: nothing is held, nothing to settle
+            res.scopes.clear();
+            res.slot = 0;
+            res.held = 0;
+            return std::nullopt;
         }
         const auto& held = done.value();
         std::optional<std::size_t> refused;
@@ -350,7 +383,6 @@ private:
             granted = std::min(granted, static_cast<double>(held[i].granted));
         }
         // Every scope holds the smallest grant: give the rest back (all of it when refused).
-        store::steps<settle> give_back;
         for (std::size_t i = 0; i < held.size(); ++i) {
             const double extra = static_cast<double>(held[i].granted) - (refused ? 0 : granted);
             if (extra > 0)
@@ -367,13 +399,13 @@ private:
                         " is spent: " + describe(static_cast<double>(h.spent)) + " used, " +
                         describe(static_cast<double>(h.held)) + " held by calls in flight"};
             e.retry_after = at.until_reset;
-            return finish(std::move(e), std::move(give_back), now);
+            return e;
         }
         res.held = granted;
         const auto within = output_within(res.model, granted, input, output);
         if (within < output)
             r.max_tokens = static_cast<std::uint32_t>(within);
-        return finish(std::move(res), std::move(give_back), now);
+        return std::nullopt;
     }
 
     std::string describe(double amount) const
@@ -400,7 +432,7 @@ private:
 
     auto refuse_now(error e) { return store::ready<Store>(result<reservation>(std::move(e))); }
 
-    auto settle_all(reservation res, double spent, time_point now)
+    auto settle_all(reservation&& res, double spent, time_point now)
     {
         const auto at = options_.window.at(now);
         const double slot = options_.window.is_rolling() ? at.slot : res.slot;
@@ -410,15 +442,21 @@ private:
                                settle{slot, at.slots, limit_of(res.scopes[i]), res.held, spent, thresholds_, at.keep});
         if (batch.empty())
             return store::ready<Store>();
-        return store::apply_then(store_, std::move(batch), now,
-                                 [this, res = std::move(res)](result<store::outcomes<settle::outcome>> done) {
-                                     if (!done)
-                                         return report(error{errc::store_unavailable, "budget: usage could not be "
-                                                                                      "recorded: " +
-                                                                                          done.error().message});
-                                     for (std::size_t i = 0; i < done.value().size(); ++i)
-                                         alert_fired(res, i, done.value()[i]);
-                                 });
+        if constexpr (store::answers_later<Store>)
+            return store::apply_then(
+                store_, std::move(batch), now,
+                [this, res = std::move(res)](result<store::outcomes<settle::outcome>> done) { settled(res, done); });
+        else
+            return settled(res, store_.apply(std::span<const store::step<settle>>(batch.begin(), batch.size()), now));
+    }
+
+    void settled(const reservation& res, const result<store::outcomes<settle::outcome>>& done) const
+    {
+        if (!done)
+            return report(
+                error{errc::store_unavailable, "budget: usage could not be recorded: " + done.error().message});
+        for (std::size_t i = 0; i < done.value().size(); ++i)
+            alert_fired(res, i, done.value()[i]);
     }
 
     void alert_fired(const reservation& res, std::size_t i, const settle::outcome& o) const

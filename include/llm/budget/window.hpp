@@ -7,9 +7,11 @@
 #include <llm/core/time_zone.hpp>
 #include <llm/detail/small_string.hpp>
 
-#include <chrono> // lengths
-#include <cmath>  // std::floor
-#include <string> // descriptions
+#include <atomic>  // window ids
+#include <chrono>  // lengths
+#include <cmath>   // std::floor
+#include <cstdint> // window ids
+#include <string>  // descriptions
 
 namespace llm::budget {
 
@@ -61,10 +63,21 @@ public:
             p.until_reset = (index + 1) * slot_ - ms;
             return p;
         }
-        const auto day = zone_.local_day(now);
-        const auto next = std::chrono::ceil<milliseconds>(zone_.next_day_start(now) - now);
-        p.slot = static_cast<double>(day);
-        p.key.append('d').append_number(day);
+        // Finding the day searches the zone's transitions and formats its number; nearly every
+        // call falls on the day the thread's previous call found, so that is remembered.
+        thread_local remembered_day last;
+        if (last.window != id_ || now < last.from || now >= last.to) {
+            const auto day = zone_.local_day(now);
+            last.window = id_;
+            last.from = zone_.day_start(now);
+            last.to = zone_.next_day_start(now);
+            last.slot = static_cast<double>(day);
+            last.key.clear();
+            last.key.append('d').append_number(day);
+        }
+        const auto next = std::chrono::ceil<milliseconds>(last.to - now);
+        p.slot = last.slot;
+        p.key = last.key;
         p.keep = next + std::chrono::hours{25}; // a call that began before midnight still settles on its own day
         p.until_reset = next;
         return p;
@@ -81,9 +94,26 @@ public:
     }
 
 private:
-    explicit window(time_zone zone) : zone_(std::move(zone)) {}
+    explicit window(time_zone zone) : zone_(std::move(zone)), id_(next_id()) {}
+
+    // A calendar day of one window, as at() found it last on a thread.
+    struct remembered_day {
+        std::uint64_t window = 0; // id_ of the window; 0 for none
+        time_point from{};        // the day, [from, to)
+        time_point to{};
+        double slot = 0;
+        llm::detail::small_string<48> key;
+    };
+
+    // Never reused, unlike addresses; a copy keeps its original's, as it answers alike.
+    static std::uint64_t next_id() noexcept
+    {
+        static std::atomic<std::uint64_t> last{0};
+        return last.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
 
     time_zone zone_;
+    std::uint64_t id_ = 0;
     std::chrono::milliseconds length_{};
     std::chrono::milliseconds slot_{}; // zero: a calendar day
 };

@@ -47,7 +47,7 @@ public:
     auto status(const request& r, time_point now)
     {
         store::steps<Take> peek;
-        peek.push_back(step_for(rules_.front(), r, false, 0, 0));
+        add_step(peek, rules_.front(), r, false, 0, 0);
         return store::apply_then(store_, std::move(peek), now,
                                  [this](result<store::outcomes<verdict>> done) -> result<quota> {
                                      if (!done)
@@ -91,9 +91,9 @@ private:
                                  });
     }
 
-    // One rule's step: a call costs one request and `tokens` tokens; a peek costs nothing.
-    store::step<Take> step_for(const rule& rl, const request& r, bool give_back, double tokens,
-                               double requests = 1) const
+    // Adds one rule's step: a call costs one request and `tokens` tokens; a peek costs nothing.
+    void add_step(store::steps<Take>& out, const rule& rl, const request& r, bool give_back, double tokens,
+                  double requests = 1) const
     {
         Take op{.give_back = give_back};
         if (rl.requests)
@@ -102,18 +102,22 @@ private:
         if (rl.tokens)
             op.limits.push_back(
                 {static_cast<double>(rl.tokens->count), static_cast<double>(rl.tokens->per.count()), tokens});
-        auto key = detail::with_scope(rl, r, [&](const char* scope, std::string_view id) {
-            return store::scoped_key(options_.prefix, scope, id, "rate");
-        });
-        key.append_number(&rl - rules_.data());
-        return {std::move(key), std::move(op)};
+        out.emplace_back(
+            [&] {
+                auto key = detail::with_scope(rl, r, [&](const char* scope, std::string_view id) {
+                    return store::scoped_key(options_.prefix, scope, id, "rate");
+                });
+                key.append_number(&rl - rules_.data());
+                return key;
+            },
+            std::move(op));
     }
 
     store::steps<Take> batch(const request& r, double tokens) const
     {
         store::steps<Take> out;
         for (const auto& rl : rules_)
-            out.push_back(step_for(rl, r, false, tokens));
+            add_step(out, rl, r, false, tokens);
         return out;
     }
 
@@ -147,7 +151,7 @@ private:
         store::steps<Take> give_back;
         for (std::size_t i = 0; i < verdicts.size(); ++i)
             if (verdicts[i].admitted)
-                give_back.push_back(step_for(rules_[i], r, true, tokens));
+                add_step(give_back, rules_[i], r, true, tokens);
         return finish(refused(rules_[refused_rule], *refusal, r, tokens), std::move(give_back), now);
     }
 

@@ -6,6 +6,7 @@
 #include <llm/store/store.hpp>
 
 #include <algorithm>     // std::max
+#include <bit>           // std::bit_ceil
 #include <cstddef>       // std::size_t
 #include <functional>    // std::hash<string_view>
 #include <memory>        // std::shared_ptr
@@ -18,7 +19,8 @@ namespace llm::store {
 class memory {
 public:
     memory() : memory(0) {}
-    // shards == 0 picks a number suited to the machine's threads.
+    // shards == 0 picks a number suited to the machine's threads; any number is rounded up to a
+    // power of two, so that picking a key's shard is a mask, not a division.
     explicit memory(std::size_t shards) : state_(std::make_shared<state>(shards)) {}
 
     template <store_operation Op>
@@ -103,7 +105,8 @@ private:
 
     struct state {
         explicit state(std::size_t wanted)
-            : count(wanted ? wanted : std::max<std::size_t>(16, 4 * std::thread::hardware_concurrency())),
+            : count(
+                  std::bit_ceil(wanted ? wanted : std::max<std::size_t>(16, 4 * std::thread::hardware_concurrency()))),
               shards(std::make_unique<shard[]>(count))
         {
         }
@@ -111,7 +114,7 @@ private:
         std::unique_ptr<shard[]> shards;
 
         // The map's buckets use the hash's low bits too; these high ones keep shards independent.
-        shard& shard_of(const hashed& key) noexcept { return shards[(key.hash >> 32) % count]; }
+        shard& shard_of(const hashed& key) noexcept { return shards[(key.hash >> 32) & (count - 1)]; }
     };
 
     template <class Op>

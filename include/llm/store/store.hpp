@@ -43,9 +43,12 @@ template <class Op>
 struct step {
     // Builds the key in place, from a key_text or any text.
     template <class Key>
-    step(Key&& k, Op o) : key(std::forward<Key>(k)), op(std::move(o))
-    {
-    }
+    requires(!std::is_invocable_v<Key&>) step(Key&& k, Op o) : key(std::forward<Key>(k)), op(std::move(o)) {}
+
+    // Names the key with what name() returns, made where it stays: a key just written and then
+    // moved costs a stall as its bytes are read back before they reach the cache.
+    template <class Name>
+    requires std::is_invocable_r_v<key_text, Name&> step(Name&& name, Op o) : key(name()), op(std::move(o)) {}
 
     key_text key;
     Op op;
@@ -221,22 +224,25 @@ inline key_text scoped_key(std::string_view prefix, std::string_view scope, std:
         escapes += escaped(static_cast<unsigned char>(ch));
     key_text key;
     char* out = key.extend(prefix.size() + scope.size() + id.size() + 2 * escapes + what.size() + 5);
-    const auto put = [&out](std::string_view text) { out = std::copy(text.begin(), text.end(), out); };
+    const auto put = [&out](std::string_view text) { out = llm::detail::copy_short(out, text.data(), text.size()); };
     put(prefix);
     put(":{");
     put(scope);
     *out++ = ':';
-    for (const char ch : id) {
-        const auto byte = static_cast<unsigned char>(ch);
-        if (escaped(byte)) {
-            constexpr char hex[] = "0123456789ABCDEF";
-            *out++ = '%';
-            *out++ = hex[byte >> 4];
-            *out++ = hex[byte & 0xf];
-        } else {
-            *out++ = ch;
+    if (escapes == 0)
+        put(id);
+    else
+        for (const char ch : id) {
+            const auto byte = static_cast<unsigned char>(ch);
+            if (escaped(byte)) {
+                constexpr char hex[] = "0123456789ABCDEF";
+                *out++ = '%';
+                *out++ = hex[byte >> 4];
+                *out++ = hex[byte & 0xf];
+            } else {
+                *out++ = ch;
+            }
         }
-    }
     put("}:");
     put(what);
     return key;
