@@ -97,6 +97,29 @@ void memory_check(benchmark::State& state)
     }
 }
 
+// The two halves of memory_check alone, to see where its time goes.
+void memory_rate_limit_alone(benchmark::State& state)
+{
+    static llm::store::memory s;
+    static auto limiter = limiter_on(s);
+    auto r = question();
+    for (auto _ : state) {
+        auto admitted = limiter.acquire(r, noon);
+        benchmark::DoNotOptimize(admitted);
+    }
+}
+
+void memory_reservation_alone(benchmark::State& state)
+{
+    static llm::store::memory s;
+    static auto budget = budget_on(s);
+    auto r = question();
+    for (auto _ : state) {
+        auto held = budget.reserve(r, noon);
+        benchmark::DoNotOptimize(held);
+    }
+}
+
 void memory_check_and_commit(benchmark::State& state)
 {
     static llm::store::memory s;
@@ -270,6 +293,8 @@ BENCHMARK(mutex_map_baseline)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnl
 BENCHMARK(mutex_map_baseline)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
 BENCHMARK(memory_check)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK(memory_check)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
+BENCHMARK(memory_rate_limit_alone)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
+BENCHMARK(memory_reservation_alone)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK(memory_check_and_commit)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK(memory_check_and_commit)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
 BENCHMARK(sqlite_raw_baseline)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true);
@@ -295,6 +320,8 @@ int main(int argc, char** argv)
     std::printf("\n");
     ratio("mutex_map_baseline", "mutex_map_baseline");
     ratio("memory_check", "mutex_map_baseline");
+    ratio("memory_rate_limit_alone", "mutex_map_baseline");
+    ratio("memory_reservation_alone", "mutex_map_baseline");
     ratio("memory_check_and_commit", "mutex_map_baseline");
     ratio("mutex_map_baseline/threads:2", "mutex_map_baseline");
     ratio("memory_check/threads:2", "mutex_map_baseline/threads:2");
