@@ -97,28 +97,28 @@ void memory_check(benchmark::State& state)
     }
 }
 
-// The two halves of memory_check alone, to see where its time goes.
-void memory_rate_limit_alone(benchmark::State& state)
+// One half of memory_check alone, to see where its time goes.
+template <class Half>
+void memory_alone(benchmark::State& state, Half half)
 {
-    static llm::store::memory s;
-    static auto limiter = limiter_on(s);
     auto r = question();
     for (auto _ : state) {
-        auto admitted = limiter.acquire(r, noon);
-        benchmark::DoNotOptimize(admitted);
+        auto outcome = half(r);
+        benchmark::DoNotOptimize(outcome);
     }
 }
 
-void memory_reservation_alone(benchmark::State& state)
-{
+auto rate_limit_half = [](llm::request& r) {
+    static llm::store::memory s;
+    static auto limiter = limiter_on(s);
+    return limiter.acquire(r, noon);
+};
+
+auto reservation_half = [](llm::request& r) {
     static llm::store::memory s;
     static auto budget = budget_on(s);
-    auto r = question();
-    for (auto _ : state) {
-        auto held = budget.reserve(r, noon);
-        benchmark::DoNotOptimize(held);
-    }
-}
+    return budget.reserve(r, noon);
+};
 
 void memory_check_and_commit(benchmark::State& state)
 {
@@ -293,8 +293,11 @@ BENCHMARK(mutex_map_baseline)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnl
 BENCHMARK(mutex_map_baseline)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
 BENCHMARK(memory_check)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK(memory_check)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
-BENCHMARK(memory_rate_limit_alone)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
-BENCHMARK(memory_reservation_alone)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
+BENCHMARK_CAPTURE(memory_alone, rate_limit, rate_limit_half)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
+BENCHMARK_CAPTURE(memory_alone, reservation, reservation_half)
+    ->MinTime(0.2)
+    ->Repetitions(9)
+    ->ReportAggregatesOnly(true);
 BENCHMARK(memory_check_and_commit)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK(memory_check_and_commit)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
 BENCHMARK(sqlite_raw_baseline)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true);
@@ -320,8 +323,8 @@ int main(int argc, char** argv)
     std::printf("\n");
     ratio("mutex_map_baseline", "mutex_map_baseline");
     ratio("memory_check", "mutex_map_baseline");
-    ratio("memory_rate_limit_alone", "mutex_map_baseline");
-    ratio("memory_reservation_alone", "mutex_map_baseline");
+    ratio("memory_alone/rate_limit", "mutex_map_baseline");
+    ratio("memory_alone/reservation", "mutex_map_baseline");
     ratio("memory_check_and_commit", "mutex_map_baseline");
     ratio("mutex_map_baseline/threads:2", "mutex_map_baseline");
     ratio("memory_check/threads:2", "mutex_map_baseline/threads:2");
