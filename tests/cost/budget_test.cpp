@@ -359,7 +359,7 @@ TEST_CASE("a calendar-day window finds the day for every window, thread and inst
     // either side of midnight and time going backwards must each still get their own day.
     const auto utc = budget::window::day();
     const auto kiritimati = budget::window::day(time_zone::locate("Pacific/Kiritimati").value()); // UTC+14
-    const auto before_midnight = day_one - 1ms;                                                  // in UTC
+    const auto before_midnight = day_one - 1ms;                                                   // in UTC
 
     for (int round = 0; round < 2; ++round) {
         CHECK(utc.at(day_one).key.view() == "d20781");
