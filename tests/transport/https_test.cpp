@@ -223,6 +223,106 @@ TEST_CASE("a slow drip within the idle limit succeeds", "[transport][https][time
     CHECK(r.value().body == "abcdefghijklmnopqrst");
 }
 
+// The transport's one deadline timer stays armed between requests; run() must not wait for it.
+TEST_CASE("deadlines minutes away do not keep io_context::run() from returning", "[transport][https][timeout]")
+{
+    loopback_server server;
+    server.otherwise(test::answer(200, "ok"));
+    asio::io_context io;
+    auto options = quick_either_way();
+    options.first_byte_timeout = options.idle_timeout = 10min;
+    options.total_timeout = 20min;
+    transport::https wire(io.get_executor(), options);
+
+    for (int i = 0; i < 3; ++i) {
+        std::optional<result<http::response>> got;
+        wire.async_send(get(server.url()), [&](result<http::response> r) { got.emplace(std::move(r)); });
+        io.restart();
+        auto ran = std::async(std::launch::async, [&] { io.run(); });
+        const bool returned = ran.wait_for(5s) == std::future_status::ready;
+        if (!returned)
+            io.stop(); // so that the test ends, failed
+        REQUIRE(returned);
+        REQUIRE(got);
+        CHECK(*got);
+    }
+}
+
+TEST_CASE("a deadline earlier than every other one still fires on time", "[transport][https][timeout]")
+{
+    // A stalls mid-body under a long idle deadline; B, sent after, stalls before its first byte
+    // under a short one: B must time out first, without waiting for A's deadline.
+    loopback_server server;
+    server.then(test::first_event_then_stall()).then({act::stall{}});
+    asio::io_context io;
+    auto options = quick_either_way();
+    options.first_byte_timeout = 100ms;
+    options.connect_timeout = options.idle_timeout = 30s; // what the timer sleeps towards
+    options.total_timeout = 60s;
+    transport::https wire(io.get_executor(), options);
+
+    asio::cancellation_signal cancel_a;
+    std::vector<std::string> finished;
+    std::optional<result<http::response>> a, b;
+    wire.async_send(get(server.url("/a")), asio::bind_cancellation_slot(cancel_a.slot(), [&](result<http::response> r) {
+                        finished.push_back("a");
+                        a.emplace(std::move(r));
+                    }));
+    asio::steady_timer later(io, 300ms); // A is past its first byte by then
+    later.async_wait([&](std::error_code) {
+        wire.async_send(get(server.url("/b")), [&](result<http::response> r) {
+            finished.push_back("b");
+            b.emplace(std::move(r));
+            cancel_a.emit(asio::cancellation_type::terminal);
+        });
+    });
+    io.run_for(10s);
+
+    REQUIRE(b);
+    REQUIRE_FALSE(*b);
+    CHECK(b->error() == errc::timeout);
+    CHECK_THAT(b->error().message, Catch::Contains("first byte"));
+    REQUIRE(a);
+    CHECK(a->error() == errc::cancelled); // still waiting when B timed out
+    const std::vector<std::string> b_then_a{"b", "a"};
+    CHECK(finished == b_then_a);
+}
+
+TEST_CASE("deadlines work on an executor that is not an io_context's, and never hold its threads",
+          "[transport][https][timeout]")
+{
+    loopback_server server;
+    server.then({act::stall{}}).otherwise(test::answer(200, "ok"));
+    // Sends one request on a thread pool's transport, then joins the pool within 5 s.
+    const auto one_request_then_join = [&](transport::https_options options) {
+        asio::thread_pool threads(2);
+        std::promise<result<http::response>> answer;
+        {
+            transport::https wire(threads.get_executor(), options);
+            wire.async_send(get(server.url()), [&](result<http::response> r) { answer.set_value(std::move(r)); });
+            auto got = answer.get_future();
+            REQUIRE(got.wait_for(5s) == std::future_status::ready);
+            auto joined = std::async(std::launch::async, [&] { threads.join(); });
+            const bool returned = joined.wait_for(5s) == std::future_status::ready;
+            if (!returned)
+                threads.stop();
+            CHECK(returned);
+            return got.get();
+        }
+    };
+
+    auto options = quick();
+    options.first_byte_timeout = 100ms;
+    auto stalled = one_request_then_join(options);
+    REQUIRE_FALSE(stalled);
+    CHECK(stalled.error() == errc::timeout);
+
+    // Answered long before its deadlines: the timer waiting for them is cancelled, so join() returns.
+    options.connect_timeout = options.first_byte_timeout = options.idle_timeout = 10min;
+    options.total_timeout = 20min;
+    CHECK(one_request_then_join(options));
+}
+
 TEST_CASE("oversized headers, oversized bodies and invalid status lines are malformed responses",
           "[transport][https][errors]")
 {

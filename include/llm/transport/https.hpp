@@ -17,6 +17,7 @@
 #include <llm/http/request_writer.hpp>
 #include <llm/http/response_parser.hpp>
 #include <llm/transport/detail/connection.hpp>
+#include <llm/transport/detail/watchdog.hpp>
 #include <llm/transport/https_options.hpp>
 #include <llm/transport/transport.hpp>
 
@@ -94,7 +95,8 @@ private:
     struct state {
         state(executor_type ex, https_options opts)
             : executor(std::move(ex)), options(std::move(opts)), tls_context(asio::ssl::context::tls_client),
-              pool(options.max_connections_per_host, options.idle_expiry)
+              pool(options.max_connections_per_host, options.idle_expiry),
+              deadlines(std::make_shared<detail::deadlines>(executor))
         {
             std::error_code ec;
             tls_context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -122,6 +124,7 @@ private:
         https_options options;
         asio::ssl::context tls_context;
         detail::pool pool;
+        std::shared_ptr<detail::deadlines> deadlines;
         std::optional<error> config_error;
 
         bool uses_system_store = false;
@@ -146,107 +149,8 @@ private:
 
     static std::string key_of(const http::url& u) { return u.scheme + "://" + u.host + ":" + std::to_string(u.port); }
 
-    // The phases of an exchange, each with its own deadline.
-    enum class phase { connect, tls, first_byte, idle };
-
-    static const char* name(phase p) noexcept
-    {
-        switch (p) {
-        case phase::connect:
-            return "connect";
-        case phase::tls:
-            return "TLS handshake";
-        case phase::first_byte:
-            return "first byte";
-        case phase::idle:
-            return "idle stream";
-        }
-        return "unknown";
-    }
-
-    // Closes what the exchange is waiting on when the current phase's deadline (or the total
-    // one) passes. It runs on the exchange's executor, like the exchange itself.
-    //
-    // Lazy on purpose: moving a deadline later (every read of a stream does) only updates a
-    // field; the timer, once it fires, looks at the deadline in force and sleeps again if it has
-    // moved. Each exchange costs one timer wait and one cancel, not one per read.
-    struct watchdog {
-        using clock = std::chrono::steady_clock;
-
-        explicit watchdog(const asio::any_io_executor& ex) : timer(ex) {}
-
-        // The deadline of the whole exchange starts now.
-        void start(std::chrono::milliseconds total_limit) { total = clock::now() + total_limit; }
-
-        // Until the next arm() or disarm(), the deadline closes `conn` (and cancels `resolver`).
-        void arm(phase p, std::chrono::milliseconds limit, detail::connection* conn,
-                 asio::ip::tcp::resolver* resolver = nullptr)
-        {
-            current = p;
-            target = conn;
-            resolving = resolver;
-            const auto phase_deadline = clock::now() + limit;
-            total_binds = total <= phase_deadline;
-            deadline = total_binds ? total : phase_deadline;
-            running = true;
-            if (!waiting || timer.expiry() > deadline)
-                wait_until(deadline);
-        }
-
-        // Between reads of a stream the caller may take its time: no deadline runs.
-        void pause() noexcept { running = false; }
-
-        void disarm()
-        {
-            running = false;
-            target = nullptr;
-            resolving = nullptr;
-            if (waiting)
-                timer.cancel();
-        }
-
-        error timeout() const
-        {
-            return {errc::timeout,
-                    std::string(total_binds ? "total" : name(current)) + " timeout (" + name(current) + " phase)"};
-        }
-
-        void wait_until(clock::time_point when)
-        {
-            waiting = true;
-            timer.expires_at(when);
-            // Holds the exchange weakly: a pending deadline must not keep an abandoned one alive.
-            timer.async_wait([weak = self_ref](std::error_code ec) {
-                auto self = weak.lock();
-                if (!self)
-                    return;
-                self->waiting = false;
-                if (ec || !self->running || self->fired)
-                    return; // cancelled or paused: the next arm() waits again
-                if (clock::now() < self->deadline) {
-                    self->wait_until(self->deadline); // the deadline moved while we slept
-                    return;
-                }
-                self->fired = true;
-                if (self->resolving)
-                    self->resolving->cancel();
-                if (self->target)
-                    self->target->close();
-            });
-        }
-
-        asio::steady_timer timer;
-        clock::time_point total{};
-        clock::time_point deadline{};
-        std::weak_ptr<watchdog> self_ref; // shares the exchange's ownership
-        phase current = phase::connect;
-        bool total_binds = false;
-        bool running = false; // a deadline is in force
-        bool waiting = false; // the timer has a wait pending
-        bool fired = false;
-        detail::connection* target = nullptr;
-        asio::ip::tcp::resolver* resolving = nullptr;
-    };
+    using phase = detail::phase;
+    using watchdog = detail::watchdog;
 
     static asio::awaitable<bool> cancelled()
     {
@@ -260,7 +164,7 @@ private:
         exchange(std::shared_ptr<state> shared, const http::request& r)
             : st(std::move(shared)),
               executor(st->options.single_threaded ? st->executor : executor_type(asio::make_strand(st->executor))),
-              dog(executor), parser(st->options.limits)
+              dog(st->deadlines, executor), parser(st->options.limits)
         {
             if (st->config_error) {
                 setup_error = *st->config_error;
@@ -349,8 +253,7 @@ private:
         x.started = true;
         if (x.setup_error)
             co_return *x.setup_error;
-        x.dog.start(x.st->options.total_timeout);
-        x.dog.self_ref = std::shared_ptr<watchdog>(x.shared_from_this(), &x.dog);
+        x.dog.start(x.st->options.total_timeout, std::shared_ptr<watchdog>(x.shared_from_this(), &x.dog));
         // A reused connection may have been closed by the server in the instant before we used it;
         // if nothing of the answer arrived, the request is sent once more on a fresh connection.
         for (int attempt = 0; attempt < 2; ++attempt) {
@@ -375,7 +278,7 @@ private:
                 sent = co_await read_more(x);
             if (sent)
                 co_return success();
-            const bool retry = reused && !x.parser.started() && !x.dog.fired && !co_await cancelled();
+            const bool retry = reused && !x.parser.started() && !x.dog.fired() && !co_await cancelled();
             x.release(false);
             if (!retry)
                 co_return std::move(sent).error();
@@ -402,7 +305,7 @@ private:
         auto& conn = *x.conn;
         if (x.parser.started())
             x.dog.arm(phase::idle, x.st->options.idle_timeout, &conn);
-        else if (x.dog.current != phase::first_byte)
+        else if (x.dog.current() != phase::first_byte)
             x.dog.arm(phase::first_byte, x.st->options.first_byte_timeout, &conn);
         auto [ec, n] =
             co_await conn.async_read_some(asio::buffer(conn.buffer), asio::experimental::as_tuple(asio::use_awaitable));
@@ -528,7 +431,7 @@ private:
             auto [tls_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client,
                                                          asio::experimental::as_tuple(asio::use_awaitable));
             if (tls_ec) {
-                if (!dog.fired && tls_ec.category() == asio::error::get_ssl_category())
+                if (!dog.fired() && tls_ec.category() == asio::error::get_ssl_category())
                     co_return error{errc::tls_verification_failed,
                                     "TLS handshake with " + target.host + " failed: " + tls_ec.message()};
                 co_return failure(dog, tls_ec, "TLS handshake with " + target.host + " failed");
@@ -580,7 +483,7 @@ private:
     // An I/O failure, named by what caused it: our deadline, the caller's cancellation, or the network.
     static error failure(const watchdog& dog, std::error_code ec, const std::string& doing)
     {
-        if (dog.fired)
+        if (dog.fired())
             return dog.timeout();
         if (ec == asio::error::operation_aborted)
             return {errc::cancelled, doing + ": cancelled"};
