@@ -1,11 +1,16 @@
 // One request/response over loopback through llm::transport::https (plain HTTP, pooled
 // keep-alive connection), against the same exchange written directly with Asio sockets on one
 // kept connection, in the same run and against the same server. Prints the ratio of medians.
+// A third case writes the bare exchange as one flat coroutine: the share of the gap that awaiting
+// Asio's operations takes by itself.
 #include <llm/transport/https.hpp>
 
 #include <support/loopback_server.hpp>
 
+#include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/read.hpp>
 #include <asio/read_until.hpp>
@@ -19,6 +24,8 @@
 #include <vector>
 
 namespace {
+
+using asio::experimental::as_tuple;
 
 const std::string body(512, 'x'); // about the size of a short chat completion
 
@@ -86,6 +93,48 @@ void bare_asio(benchmark::State& state)
         state.SkipWithError("an exchange failed");
 }
 
+// The same exchange as one flat coroutine: what awaiting Asio's operations costs by itself.
+void bare_coroutine(benchmark::State& state)
+{
+    prepare_server();
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address_v4("127.0.0.1"), server().port()});
+    socket.set_option(asio::ip::tcp::no_delay(true));
+    const std::string request =
+        "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server().port()) + "\r\n\r\n";
+    std::string buffer;
+    std::size_t done = 0;
+    const auto exchange = [&]() -> asio::awaitable<void> {
+        auto [ec, n] = co_await asio::async_write(socket, asio::buffer(request), as_tuple(asio::use_awaitable));
+        if (ec)
+            co_return;
+        auto [ec2, head] = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer), "\r\n\r\n",
+                                                           as_tuple(asio::use_awaitable));
+        if (ec2)
+            co_return;
+        const auto at = buffer.find("Content-Length: ");
+        const std::size_t need = head + std::stoul(buffer.substr(at + 16));
+        if (buffer.size() < need) {
+            auto [ec3, m] =
+                co_await asio::async_read(socket, asio::dynamic_buffer(buffer),
+                                          asio::transfer_exactly(need - buffer.size()), as_tuple(asio::use_awaitable));
+            if (ec3)
+                co_return;
+        }
+        buffer.erase(0, need);
+        ++done;
+        (void)n;
+    };
+    for (auto _ : state) {
+        asio::co_spawn(io, exchange(), asio::detached);
+        io.restart();
+        io.run();
+    }
+    if (done != static_cast<std::size_t>(state.iterations()))
+        state.SkipWithError("an exchange failed");
+}
+
 void round_trips(benchmark::State& state, bool single_threaded)
 {
     prepare_server();
@@ -119,6 +168,7 @@ void transport_https_single_threaded(benchmark::State& state)
 } // namespace
 
 BENCHMARK(bare_asio)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+BENCHMARK(bare_coroutine)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
 BENCHMARK(transport_https)->MinTime(0.3)->Repetitions(11)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
 BENCHMARK(transport_https_single_threaded)
     ->MinTime(0.3)
@@ -130,7 +180,9 @@ int main(int argc, char** argv)
 {
     auto medians = llm::bench::run_interleaved(argc, argv);
     if (medians["bare_asio"] > 0) {
-        std::printf("\nratio transport::https / bare Asio (median): %.3f\n",
+        std::printf("\nratio one flat coroutine / bare Asio (median): %.3f\n",
+                    medians["bare_coroutine"] / medians["bare_asio"]);
+        std::printf("ratio transport::https / bare Asio (median): %.3f\n",
                     medians["transport_https"] / medians["bare_asio"]);
         std::printf("ratio transport::https, single_threaded / bare Asio (median): %.3f\n",
                     medians["transport_https_single_threaded"] / medians["bare_asio"]);

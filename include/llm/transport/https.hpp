@@ -95,7 +95,7 @@ private:
     struct state {
         state(executor_type ex, https_options opts)
             : executor(std::move(ex)), options(std::move(opts)), tls_context(asio::ssl::context::tls_client),
-              pool(options.max_connections_per_host, options.idle_expiry),
+              pool(options.max_connections_per_host, options.idle_expiry, options.check_idle_after),
               deadlines(std::make_shared<detail::deadlines>(executor))
         {
             std::error_code ec;

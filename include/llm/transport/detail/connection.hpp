@@ -84,7 +84,10 @@ private:
 // in arrival order. Safe to use from many threads.
 class pool {
 public:
-    pool(std::size_t limit, std::chrono::milliseconds idle_expiry) : limit_(limit), idle_expiry_(idle_expiry) {}
+    pool(std::size_t limit, std::chrono::milliseconds idle_expiry, std::chrono::milliseconds check_idle_after)
+        : limit_(limit), idle_expiry_(idle_expiry), check_idle_after_(check_idle_after)
+    {
+    }
 
     // What acquire() hands out: a live pooled connection, or the right to open a new one
     // (conn == nullptr). Either way the caller owns one of the host's slots until release().
@@ -179,14 +182,16 @@ private:
         std::deque<std::shared_ptr<waiter>> waiters;
     };
 
-    // The most recently used live connection, closing expired or dead ones on the way.
+    // The most recently used live connection, closing expired or dead ones on the way. One idle
+    // for a moment only is taken as it is (https_options::check_idle_after).
     bool take_idle(host_state& host, lease& out)
     {
         const auto now = std::chrono::steady_clock::now();
         while (!host.idle.empty()) {
             auto conn = std::move(host.idle.back());
             host.idle.pop_back();
-            if (now - conn->idle_since < idle_expiry_ && conn->looks_alive()) {
+            const auto idle = now - conn->idle_since;
+            if (idle < idle_expiry_ && (idle < check_idle_after_ || conn->looks_alive())) {
                 out.conn = std::move(conn);
                 return true;
             }
@@ -199,6 +204,7 @@ private:
     std::mutex mutex_;
     std::size_t limit_;
     std::chrono::milliseconds idle_expiry_;
+    std::chrono::milliseconds check_idle_after_;
     std::map<std::string, host_state, std::less<>> hosts_;
 };
 
