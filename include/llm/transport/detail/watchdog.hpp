@@ -9,6 +9,7 @@
 // with the same timeouts, never move it.
 #pragma once
 
+#include <llm/core/error.hpp>
 #include <llm/transport/detail/connection.hpp>
 
 #include <asio/io_context.hpp>
