@@ -96,7 +96,7 @@ private:
         state(executor_type ex, https_options opts)
             : executor(std::move(ex)), options(std::move(opts)), tls_context(asio::ssl::context::tls_client),
               pool(options.max_connections_per_host, options.idle_expiry, options.check_idle_after),
-              deadlines(std::make_shared<detail::deadlines>(executor))
+              deadlines(detail::deadlines::make(executor))
         {
             std::error_code ec;
             tls_context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |

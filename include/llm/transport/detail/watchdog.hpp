@@ -59,7 +59,16 @@ class deadlines : public std::enable_shared_from_this<deadlines> {
 public:
     using clock = std::chrono::steady_clock;
 
-    explicit deadlines(const asio::any_io_executor& ex)
+    // Shared, because a pending wait holds it weakly: made any other way it would never expire.
+    static std::shared_ptr<deadlines> make(const asio::any_io_executor& ex)
+    {
+        return std::make_shared<deadlines>(ex, made_by_make{});
+    }
+
+    struct made_by_make {
+        explicit made_by_make() = default;
+    };
+    deadlines(const asio::any_io_executor& ex, made_by_make)
         : io_(io_context_of(ex)), timer_(io_ ? asio::any_io_executor(*io_) : ex)
     {
     }
@@ -238,8 +247,8 @@ inline void deadlines::unlink(watchdog& w) noexcept
 
 inline void deadlines::wait_until(clock::time_point when)
 {
-    armed_ = when;
     timer_.expires_at(when); // a pending wait completes as cancelled
+    armed_ = clock::time_point::max();
     timer_.async_wait([weak = weak_from_this(), io = io_](std::error_code ec) {
         if (io)
             io->on_work_started(); // the count given back below, taken again as the scheduler
@@ -247,6 +256,7 @@ inline void deadlines::wait_until(clock::time_point when)
         if (auto self = weak.lock())
             self->on_timer(ec);
     });
+    armed_ = when; // only once the wait exists
     if (io_)
         io_->on_work_finished();
 }
@@ -271,7 +281,7 @@ inline void deadlines::on_timer(std::error_code ec)
         for (watchdog* w = first_; w;) {
             watchdog* after = w->next_;
             if (w->deadline_ <= now) {
-                expired.push_back({w->self_, w->generation_, w->executor_});
+                expired.push_back({w->self_, w->generation_, w->executor_}); // may throw: still linked
                 unlink(*w);
             } else if (w->deadline_ < next) {
                 next = w->deadline_;
