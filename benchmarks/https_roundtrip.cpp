@@ -40,6 +40,14 @@ void prepare_server()
     server().otherwise(llm::test::answer(200, body, "Content-Type: application/json\r\n"));
 }
 
+// How many bytes the response takes, head and body, once its `head` bytes of head are read (the
+// server sends Content-Length).
+std::size_t through_body(const std::string& buffer, std::size_t head)
+{
+    const auto at = buffer.find("Content-Length: ");
+    return head + std::stoul(buffer.substr(at + 16));
+}
+
 // The baseline: write the request, read the head up to the blank line, then the body by its
 // Content-Length, with plain callbacks on one kept connection.
 struct bare_client {
@@ -57,9 +65,7 @@ struct bare_client {
                                    [this](std::error_code ec2, std::size_t head) {
                                        if (ec2)
                                            return;
-                                       const auto at = buffer.find("Content-Length: ");
-                                       const std::size_t length = std::stoul(buffer.substr(at + 16));
-                                       const std::size_t need = head + length;
+                                       const std::size_t need = through_body(buffer, head);
                                        auto finish = [this, need](std::error_code ec3, std::size_t) {
                                            if (!ec3) {
                                                buffer.erase(0, need);
@@ -113,8 +119,7 @@ void bare_coroutine(benchmark::State& state)
                                                            as_tuple(asio::use_awaitable));
         if (ec2)
             co_return;
-        const auto at = buffer.find("Content-Length: ");
-        const std::size_t need = head + std::stoul(buffer.substr(at + 16));
+        const std::size_t need = through_body(buffer, head);
         if (buffer.size() < need) {
             auto [ec3, m] =
                 co_await asio::async_read(socket, asio::dynamic_buffer(buffer),

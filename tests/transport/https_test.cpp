@@ -40,6 +40,18 @@ transport::https_options quick_either_way()
     return options;
 }
 
+// Whether wait() returns within 5 s. If it does not, stop() makes it return, so that the test
+// ends (failed) instead of hanging.
+template <class Wait, class Stop>
+bool returns_within_5s(Wait wait, Stop stop)
+{
+    auto waiting = std::async(std::launch::async, std::move(wait));
+    const bool returned = waiting.wait_for(5s) == std::future_status::ready;
+    if (!returned)
+        stop();
+    return returned;
+}
+
 } // namespace
 
 TEST_CASE("a request goes out with Host and Content-Length, and the response comes back whole", "[transport][https]")
@@ -243,11 +255,7 @@ TEST_CASE("deadlines minutes away do not keep io_context::run() from returning",
         std::optional<result<http::response>> got;
         wire.async_send(get(server.url()), [&](result<http::response> r) { got.emplace(std::move(r)); });
         io.restart();
-        auto ran = std::async(std::launch::async, [&] { io.run(); });
-        const bool returned = ran.wait_for(5s) == std::future_status::ready;
-        if (!returned)
-            io.stop(); // so that the test ends, failed
-        REQUIRE(returned);
+        REQUIRE(returns_within_5s([&] { io.run(); }, [&] { io.stop(); }));
         REQUIRE(got);
         CHECK(*got);
     }
@@ -302,18 +310,12 @@ TEST_CASE("deadlines work on an executor that is not an io_context's, and never 
     const auto one_request_then_join = [&](transport::https_options options) {
         asio::thread_pool threads(2);
         std::promise<result<http::response>> answer;
-        {
-            transport::https wire(threads.get_executor(), options);
-            wire.async_send(get(server.url()), [&](result<http::response> r) { answer.set_value(std::move(r)); });
-            auto got = answer.get_future();
-            REQUIRE(got.wait_for(5s) == std::future_status::ready);
-            auto joined = std::async(std::launch::async, [&] { threads.join(); });
-            const bool returned = joined.wait_for(5s) == std::future_status::ready;
-            if (!returned)
-                threads.stop();
-            CHECK(returned);
-            return got.get();
-        }
+        transport::https wire(threads.get_executor(), options);
+        wire.async_send(get(server.url()), [&](result<http::response> r) { answer.set_value(std::move(r)); });
+        auto got = answer.get_future();
+        REQUIRE(got.wait_for(5s) == std::future_status::ready);
+        CHECK(returns_within_5s([&] { threads.join(); }, [&] { threads.stop(); }));
+        return got.get();
     };
 
     auto options = quick();

@@ -265,13 +265,9 @@ private:
             if (batch.empty())
                 return out;
             store::steps<settle> give_back;
-            auto refusal =
-                decide(r, out.value(), at, input, output,
-                       store_.apply(std::span<const store::step<hold>>(batch.begin(), batch.size()), now), give_back);
+            auto refusal = decide(r, out.value(), at, input, output, store::apply_batch(store_, batch, now), give_back);
             if (!give_back.empty())
-                if (auto given =
-                        store_.apply(std::span<const store::step<settle>>(give_back.begin(), give_back.size()), now);
-                    !given)
+                if (auto given = store::apply_batch(store_, give_back, now); !given)
                     report(given.error());
             if (refusal)
                 out = std::move(*refusal);
@@ -447,7 +443,7 @@ private:
                 store_, std::move(batch), now,
                 [this, res = std::move(res)](result<store::outcomes<settle::outcome>> done) { settled(res, done); });
         else
-            return settled(res, store_.apply(std::span<const store::step<settle>>(batch.begin(), batch.size()), now));
+            return settled(res, store::apply_batch(store_, batch, now));
     }
 
     void settled(const reservation& res, const result<store::outcomes<settle::outcome>>& done) const

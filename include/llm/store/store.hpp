@@ -274,6 +274,14 @@ template <class Store>
 inline constexpr bool answers_later =
     llm::detail::is_awaitable<decltype(std::declval<Store&>().get(std::string_view{}, time_point{}))>::value;
 
+// Store::apply on a batch of steps: the span it takes, over the steps' own storage. The steps
+// must outlive the first suspension of a store that answers later (apply_then keeps them so).
+template <class Store, class Op>
+auto apply_batch(Store& s, const steps<Op>& batch, time_point now)
+{
+    return s.apply(std::span<const step<Op>>(batch.begin(), batch.size()), now);
+}
+
 namespace detail {
 
 // Scripts made of shared parts, joined at compile time.
@@ -304,7 +312,7 @@ template <class Store, class Op, class F>
 auto apply_then_async(Store& s, steps<Op> batch, time_point now, F f) -> asio::awaitable<
     typename llm::detail::awaited<std::invoke_result_t<F&, result<outcomes<typename Op::outcome>>>>::type>
 {
-    auto done = co_await s.apply(std::span<const step<Op>>(batch.begin(), batch.size()), now);
+    auto done = co_await apply_batch(s, batch, now);
     if constexpr (llm::detail::is_awaitable<std::invoke_result_t<F&, decltype(done)>>::value)
         co_return co_await f(std::move(done));
     else
@@ -323,7 +331,7 @@ auto apply_then(Store& s, steps<Op>&& batch, time_point now, F&& f)
     if constexpr (answers_later<Store>)
         return detail::apply_then_async(s, std::move(batch), now, std::forward<F>(f));
     else
-        return f(s.apply(std::span<const step<Op>>(batch.begin(), batch.size()), now));
+        return f(apply_batch(s, batch, now));
 }
 
 } // namespace llm::store
