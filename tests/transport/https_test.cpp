@@ -8,6 +8,7 @@
 #include <support/printers.hpp>
 
 #include <asio/bind_cancellation_slot.hpp>
+#include <asio/bind_executor.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
@@ -39,6 +40,25 @@ transport::https_options quick_either_way()
     options.single_threaded = GENERATE(false, true);
     return options;
 }
+
+// A loopback server and a transport to it. When `kept`, one request has gone already, so the
+// next goes on the connection it left in the pool (async_send's callback path) rather than on a
+// fresh one (its coroutines). Script the server's answers to the requests under test after.
+struct warmed_up {
+    warmed_up(bool kept, const transport::https_options& options) : wire(io.get_executor(), options)
+    {
+        if (!kept)
+            return;
+        server.then(test::answer(200, "warm-up"));
+        REQUIRE(send(wire, io, get(server.url())));
+        REQUIRE(wire.idle_connections(server.url()) == 1);
+        io.restart(); // run() returned for want of work: the test may run it again
+    }
+
+    loopback_server server;
+    asio::io_context io;
+    transport::https wire;
+};
 
 // Whether wait() returns within 5 s. If it does not, stop() makes it return, so that the test
 // ends (failed) instead of hanging.
@@ -142,6 +162,42 @@ TEST_CASE("a request that fails on a reused connection before any answer is sent
     CHECK(server.connections_accepted() == 2);
 }
 
+TEST_CASE("a reused connection that fails once the answer began is not sent on again", "[transport][https][pool]")
+{
+    warmed_up w(true, quick_either_way());
+    w.server.then({act::send{"HTTP/1.1 200 OK\r\nContent-Le"}, act::close{}});
+
+    auto r = send(w.wire, w.io, get(w.server.url()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::provider_unavailable);
+    CHECK(w.server.received().size() == 2); // the request was not repeated
+    CHECK(w.server.connections_accepted() == 1);
+    CHECK(w.wire.idle_connections(w.server.url()) == 0);
+}
+
+TEST_CASE("the handler runs on its own executor, after a fresh connection or a kept one", "[transport][https]")
+{
+    const bool kept = GENERATE(false, true);
+    INFO("on a kept-alive connection: " << kept);
+    warmed_up w(kept, quick_either_way());
+    w.server.then(test::answer(200, "here"));
+
+    auto handler_strand = asio::make_strand(w.io);
+    std::optional<result<http::response>> got;
+    bool on_its_strand = false;
+    w.wire.async_send(get(w.server.url()), asio::bind_executor(handler_strand, [&](result<http::response> r) {
+                          on_its_strand = handler_strand.running_in_this_thread();
+                          got.emplace(std::move(r));
+                      }));
+    CHECK_FALSE(got); // never from within async_send
+    w.io.restart();
+    w.io.run_for(5s);
+    REQUIRE(got);
+    REQUIRE(*got);
+    CHECK(got->value().body == "here");
+    CHECK(on_its_strand);
+}
+
 TEST_CASE("connection refused and DNS failure are provider_unavailable, naming the host", "[transport][https][errors]")
 {
     asio::io_context io;
@@ -182,29 +238,30 @@ TEST_CASE("resets and truncated bodies are failures, never partial successes", "
 
 TEST_CASE("a server that never answers trips the first-byte timeout", "[transport][https][timeout]")
 {
-    loopback_server server;
-    server.then({act::stall{}});
-    asio::io_context io;
+    const bool kept = GENERATE(false, true);
+    INFO("on a kept-alive connection: " << kept);
     auto options = quick();
     options.first_byte_timeout = 150ms;
-    transport::https wire(io.get_executor(), options);
+    warmed_up w(kept, options);
+    w.server.then({act::stall{}});
 
-    auto r = send(wire, io, get(server.url()));
+    auto r = send(w.wire, w.io, get(w.server.url()));
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::timeout);
     CHECK_THAT(r.error().message, Catch::Contains("first byte"));
+    CHECK(w.server.connections_accepted() == 1); // a deadline is not a reason to try again
 }
 
 TEST_CASE("a stream that stalls mid-body trips the idle timeout", "[transport][https][timeout]")
 {
-    loopback_server server;
-    server.then(test::first_event_then_stall());
-    asio::io_context io;
+    const bool kept = GENERATE(false, true);
+    INFO("on a kept-alive connection: " << kept);
     auto options = quick_either_way();
     options.idle_timeout = 150ms;
-    transport::https wire(io.get_executor(), options);
+    warmed_up w(kept, options);
+    w.server.then(test::first_event_then_stall());
 
-    auto r = send(wire, io, get(server.url()));
+    auto r = send(w.wire, w.io, get(w.server.url()));
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::timeout);
     CHECK_THAT(r.error().message, Catch::Contains("idle stream"));
@@ -433,34 +490,35 @@ TEST_CASE("a CA file that cannot be loaded is a configuration error on every req
 
 TEST_CASE("cancelling mid-stream closes the connection at once", "[transport][https][cancel]")
 {
-    loopback_server server;
-    server.then(test::first_event_then_stall());
-    asio::io_context io;
-    transport::https wire(io.get_executor(), quick_either_way());
+    const bool kept = GENERATE(false, true);
+    INFO("on a kept-alive connection: " << kept);
+    warmed_up w(kept, quick_either_way());
+    const auto requests_before = w.server.received().size();
+    w.server.then(test::first_event_then_stall());
 
     asio::cancellation_signal signal;
     std::optional<result<http::response>> got;
-    wire.async_send(get(server.url()), asio::bind_cancellation_slot(signal.slot(), [&](result<http::response> r) {
-                        got.emplace(std::move(r));
-                    }));
+    w.wire.async_send(get(w.server.url()), asio::bind_cancellation_slot(signal.slot(), [&](result<http::response> r) {
+                          got.emplace(std::move(r));
+                      }));
     // Run until the server has sent its first chunk and is stalling.
     const auto bound = std::chrono::steady_clock::now() + 5s;
-    while (server.received().empty() && std::chrono::steady_clock::now() < bound)
-        io.run_for(5ms);
-    io.run_for(50ms);
+    while (w.server.received().size() == requests_before && std::chrono::steady_clock::now() < bound)
+        w.io.run_for(5ms);
+    w.io.run_for(50ms);
     REQUIRE_FALSE(got);
 
     const auto cancelled_at = std::chrono::steady_clock::now();
     signal.emit(asio::cancellation_type::terminal);
-    io.restart();
-    io.run_for(5s);
+    w.io.restart();
+    w.io.run_for(5s);
     REQUIRE(got);
     REQUIRE_FALSE(*got);
     CHECK(got->error() == errc::cancelled);
 
-    REQUIRE(server.wait_for_client_closes(1));
-    CHECK(server.last_client_close() - cancelled_at < 50ms);
-    CHECK(wire.idle_connections(server.url()) == 0);
+    REQUIRE(w.server.wait_for_client_closes(1));
+    CHECK(w.server.last_client_close() - cancelled_at < 50ms);
+    CHECK(w.wire.idle_connections(w.server.url()) == 0);
 }
 
 TEST_CASE("requests beyond the per-host limit wait for a connection, and all complete", "[transport][https][pool]")

@@ -8,7 +8,9 @@
 #include <llm/http/syntax.hpp>
 #include <llm/http/url.hpp>
 
+#include <charconv>     // Content-Length
 #include <string>       // out
+#include <string_view>  // literals
 #include <system_error> // error_code
 
 namespace llm::http {
@@ -38,16 +40,24 @@ inline std::error_code write_request(const request& r, const url& target, std::s
         if (const auto c = static_cast<unsigned char>(ch); c <= 0x20 || c == 0x7F)
             return invalid;
 
+    using namespace std::string_view_literals; // appended without measuring them first
     out.reserve(out.size() + r.body.size() + 256);
-    out.append(r.method).append(" ").append(request_target).append(" HTTP/1.1\r\n");
-    if (!has_host)
-        out.append("Host: ").append(target.authority()).append("\r\n");
+    out.append(r.method).append(" "sv).append(request_target).append(" HTTP/1.1\r\n"sv);
+    if (!has_host) {
+        out.append("Host: "sv);
+        target.append_authority(out);
+        out.append("\r\n"sv);
+    }
     for (const auto& [name, value] : r.headers.fields)
-        out.append(name).append(": ").append(value).append("\r\n");
-    const bool sends_body = !r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
-    if (!has_length && sends_body)
-        out.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
-    out.append("\r\n").append(r.body);
+        out.append(name).append(": "sv).append(value).append("\r\n"sv);
+    const std::string_view method = r.method;
+    const bool sends_body = !r.body.empty() || method == "POST"sv || method == "PUT"sv || method == "PATCH"sv;
+    if (!has_length && sends_body) {
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, r.body.size()).ptr;
+        out.append("Content-Length: "sv).append(digits, static_cast<std::size_t>(end - digits)).append("\r\n"sv);
+    }
+    out.append("\r\n"sv).append(r.body);
     return {};
 }
 

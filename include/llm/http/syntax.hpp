@@ -1,6 +1,7 @@
 // The character classes of HTTP/1.1 (RFC 9110 §5.6), shared by the writer and the parser.
 #pragma once
 
+#include <array>       // the token table
 #include <string_view> // the checks
 
 namespace llm::http::syntax {
@@ -32,12 +33,21 @@ constexpr bool is_token_char(unsigned char c) noexcept
     }
 }
 
+// The same as a table, made at compile time: every header name of every response is checked
+// against it, one load per character instead of a chain of comparisons.
+inline constexpr auto token_chars = [] {
+    std::array<bool, 256> table{};
+    for (unsigned c = 0; c < 256; ++c)
+        table[c] = is_token_char(static_cast<unsigned char>(c));
+    return table;
+}();
+
 constexpr bool is_token(std::string_view s) noexcept
 {
     if (s.empty())
         return false;
     for (char ch : s)
-        if (const auto c = static_cast<unsigned char>(ch); !is_token_char(c))
+        if (!token_chars[static_cast<unsigned char>(ch)])
             return false;
     return true;
 }

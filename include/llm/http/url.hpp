@@ -4,6 +4,7 @@
 #include <llm/http/error.hpp>
 #include <llm/http/syntax.hpp>
 
+#include <charconv>     // the port
 #include <cstdint>      // std::uint16_t
 #include <optional>     // parse
 #include <string>       // parts
@@ -21,12 +22,50 @@ struct url {
     bool tls() const noexcept { return scheme == "https"; }
 
     // Host header value: the host, bracketed if IPv6, with the port unless it is the default.
-    std::string authority() const { return port == (tls() ? 443 : 80) ? bracketed_host() : host_and_port(); }
+    std::string authority() const
+    {
+        std::string out;
+        append_authority(out);
+        return out;
+    }
 
     // host:port, always with the port (a CONNECT request's target).
-    std::string host_and_port() const { return bracketed_host() + ":" + std::to_string(port); }
+    std::string host_and_port() const
+    {
+        std::string out;
+        append_host(out);
+        append_port(out);
+        return out;
+    }
 
-    std::string bracketed_host() const { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
+    // The same, appended to `out` (a std::string or any text with append(string_view)): a
+    // request is written, and a pool key made, without making them apart first.
+    template <class Text>
+    void append_authority(Text& out) const
+    {
+        append_host(out);
+        if (port != (tls() ? 443 : 80))
+            append_port(out);
+    }
+
+    template <class Text>
+    void append_host(Text& out) const
+    {
+        const bool v6 = host.find(':') != std::string::npos;
+        if (v6)
+            out.append(std::string_view("["));
+        out.append(std::string_view(host));
+        if (v6)
+            out.append(std::string_view("]"));
+    }
+
+    template <class Text>
+    void append_port(Text& out) const
+    {
+        char digits[8] = {':'};
+        const auto end = std::to_chars(digits + 1, digits + sizeof digits, port).ptr;
+        out.append(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    }
 
     friend bool operator==(const url&, const url&) = default;
 };
@@ -50,7 +89,13 @@ inline std::optional<url> parse_url(std::string_view text, std::error_code& ec)
     text.remove_prefix(scheme_end + 3);
     if (auto hash = text.find('#'); hash != std::string_view::npos)
         text = text.substr(0, hash);
-    const auto path_start = text.find_first_of("/?");
+    // Where the authority ends; a loop, as find_first_of("/?") calls memchr once per character.
+    auto path_start = std::string_view::npos;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (text[i] == '/' || text[i] == '?') {
+            path_start = i;
+            break;
+        }
     std::string_view authority = text.substr(0, path_start);
     out.target = path_start == std::string_view::npos ? "/" : std::string(text.substr(path_start));
     if (out.target.front() == '?')

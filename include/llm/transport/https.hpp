@@ -12,6 +12,7 @@
 #pragma once
 
 #include <llm/core/result.hpp>
+#include <llm/detail/small_string.hpp>
 #include <llm/detail/spawn.hpp>
 #include <llm/http/message.hpp>
 #include <llm/http/request_writer.hpp>
@@ -22,7 +23,13 @@
 #include <llm/transport/transport.hpp>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/associated_allocator.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/cancellation_state.hpp>
 #include <asio/connect.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/execution/outstanding_work.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
@@ -43,6 +50,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace llm::transport {
 
@@ -73,6 +81,13 @@ public:
     void async_send(const http::request& r, Handler&& handler)
     {
         auto x = std::make_shared<exchange>(state_, r);
+        detail::pool::lease kept;
+        if (!x->setup_error && state_->pool.try_take_idle(x->key, kept)) {
+            x->conn = std::move(kept.conn);
+            x->holds_slot = true;
+            kept_alive_send<std::decay_t<Handler>>::start(std::move(x), std::forward<Handler>(handler));
+            return;
+        }
         auto ex = x->executor;
         llm::detail::spawn<http::response>(ex, send_whole(std::move(x)), std::forward<Handler>(handler));
     }
@@ -147,7 +162,16 @@ private:
         }
     };
 
-    static std::string key_of(const http::url& u) { return u.scheme + "://" + u.host + ":" + std::to_string(u.port); }
+    // Which of the pool's queues a request goes to: scheme://host:port, made without allocating.
+    using pool_key = llm::detail::small_string<48>;
+    static pool_key key_of(const http::url& u)
+    {
+        pool_key key(u.scheme);
+        key.append("://");
+        u.append_host(key);
+        u.append_port(key);
+        return key;
+    }
 
     using phase = detail::phase;
     using watchdog = detail::watchdog;
@@ -194,8 +218,11 @@ private:
             } else {
                 bad = http::write_request(r, target, wire);
             }
-            if (via) // connections through a proxy are pooled apart from direct ones
-                key = "via " + key_of(via->address) + " " + key;
+            if (via) { // connections through a proxy are pooled apart from direct ones
+                pool_key direct = std::move(key);
+                key = pool_key("via ");
+                key.append(key_of(via->address)).append(" ").append(direct);
+            }
             if (bad)
                 setup_error = error{errc::bad_request, bad.message()};
         }
@@ -235,11 +262,12 @@ private:
         http::url target;
         std::optional<proxy_endpoint> via; // the proxy this exchange goes through, if any
         std::string wire;
-        std::string key;
+        pool_key key;
         watchdog dog;
         std::unique_ptr<detail::connection> conn;
         bool holds_slot = false;
         bool started = false;
+        int attempts = 0;             // connections the request was sent on: a second one is the last
         std::optional<error> failure; // how the body ended, if it failed: every later read says it again
         bool busy = false;            // a stream operation is running
         bool cancelled = false;       // the stream was cancelled
@@ -248,20 +276,29 @@ private:
     };
 
     // Sends the request and reads up to the end of the response head.
+    //
+    // The path of a kept-alive exchange awaits Asio's operations directly, not through helper
+    // coroutines: each nested coroutine is a frame allocated and freed on every request.
     static asio::awaitable<result<void>> start(exchange& x)
     {
         x.started = true;
         if (x.setup_error)
             co_return *x.setup_error;
-        x.dog.start(x.st->options.total_timeout, std::shared_ptr<watchdog>(x.shared_from_this(), &x.dog));
+        if (x.attempts == 0) // else the deadlines started with a try on a kept-alive connection
+            begin(x);
         // A reused connection may have been closed by the server in the instant before we used it;
         // if nothing of the answer arrived, the request is sent once more on a fresh connection.
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            auto lease = co_await acquire(*x.st, x.key);
-            if (!lease)
-                co_return std::move(lease).error();
+        while (x.attempts < 2) {
+            ++x.attempts;
+            detail::pool::lease lease;
+            if (auto queued = x.st->pool.try_acquire(x.key, lease, x.executor)) {
+                auto granted = co_await wait_for_slot(*x.st, x.key, std::move(queued));
+                if (!granted)
+                    co_return std::move(granted).error();
+                lease = std::move(granted).value();
+            }
             x.holds_slot = true;
-            x.conn = std::move(lease.value().conn);
+            x.conn = std::move(lease.conn);
             const bool reused = x.conn != nullptr;
             if (!reused) {
                 auto fresh = co_await connect(*x.st, x.target, x.via, x.dog);
@@ -273,12 +310,20 @@ private:
             }
             x.parser = http::response_parser(x.st->options.limits);
             x.sink = {};
-            auto sent = co_await send_request(x);
-            while (sent && !x.sink.head_done)
-                sent = co_await read_more(x);
+            arm_write(x);
+            auto [write_ec, written] = co_await asio::async_write(*x.conn, asio::buffer(x.wire),
+                                                                  asio::experimental::as_tuple(asio::use_awaitable));
+            (void)written;
+            result<void> sent = success();
+            if (write_ec)
+                sent = failure(x.dog, write_ec, "sending the request failed");
+            while (sent && !x.sink.head_done) {
+                auto [ec, n] = co_await read_some(x);
+                sent = took(x, ec, n);
+            }
             if (sent)
                 co_return success();
-            const bool retry = reused && !x.parser.started() && !x.dog.fired() && !co_await cancelled();
+            const bool retry = reused && may_retry(x) && !co_await cancelled();
             x.release(false);
             if (!retry)
                 co_return std::move(sent).error();
@@ -286,72 +331,188 @@ private:
         co_return error{errc::provider_unavailable, "the server closed the connection twice before answering"};
     }
 
-    static asio::awaitable<result<void>> send_request(exchange& x)
+    // The exchange's deadlines start: the total one now, the phases' as they come.
+    static void begin(exchange& x)
     {
-        auto& conn = *x.conn;
-        x.dog.arm(phase::first_byte, x.st->options.first_byte_timeout, &conn);
-        auto [ec, n] =
-            co_await asio::async_write(conn, asio::buffer(x.wire), asio::experimental::as_tuple(asio::use_awaitable));
-        (void)n;
-        if (ec)
-            co_return failure(x.dog, ec, "sending the request failed");
-        co_return success();
+        x.dog.start(x.st->options.total_timeout, std::shared_ptr<watchdog>(x.shared_from_this(), &x.dog));
     }
 
-    // One read from the connection into the parser, under the current phase's deadline: the
-    // first byte's until the answer starts, the idle gap's after.
-    static asio::awaitable<result<void>> read_more(exchange& x)
+    // Sending the request starts the wait for the first byte of the answer.
+    static void arm_write(exchange& x) { x.dog.arm(phase::first_byte, x.st->options.first_byte_timeout, x.conn.get()); }
+
+    // A read runs under the current phase's deadline: the first byte's until the answer starts,
+    // the idle gap's after.
+    static void arm_read(exchange& x)
     {
-        auto& conn = *x.conn;
         if (x.parser.started())
-            x.dog.arm(phase::idle, x.st->options.idle_timeout, &conn);
+            x.dog.arm(phase::idle, x.st->options.idle_timeout, x.conn.get());
         else if (x.dog.current() != phase::first_byte)
-            x.dog.arm(phase::first_byte, x.st->options.first_byte_timeout, &conn);
-        auto [ec, n] =
-            co_await conn.async_read_some(asio::buffer(conn.buffer), asio::experimental::as_tuple(asio::use_awaitable));
+            x.dog.arm(phase::first_byte, x.st->options.first_byte_timeout, x.conn.get());
+    }
+
+    // One read from the connection; await it, then hand what it read to took().
+    static asio::awaitable<std::tuple<std::error_code, std::size_t>> read_some(exchange& x)
+    {
+        arm_read(x);
+        return x.conn->async_read_some(asio::buffer(x.conn->buffer), asio::experimental::as_tuple(asio::use_awaitable));
+    }
+
+    // Whether a request that failed on a reused connection may go again on another: not once
+    // any of the answer arrived, nor after a deadline (the caller's cancellation is checked apart).
+    static bool may_retry(const exchange& x) noexcept { return !x.parser.started() && !x.dog.fired(); }
+
+    // What a read_some() brought, fed to the parser; an error if the response cannot go on.
+    static result<void> took(exchange& x, std::error_code ec, std::size_t n)
+    {
         x.dog.pause();
         if (n > 0) {
             std::error_code parse_ec;
-            x.parser.put(std::string_view(conn.buffer.data(), n), x.sink, parse_ec);
+            x.parser.put(std::string_view(x.conn->buffer.data(), n), x.sink, parse_ec);
             if (parse_ec)
-                co_return error{errc::malformed_response, parse_ec.message()};
+                return error{errc::malformed_response, parse_ec.message()};
             if (x.parser.done())
-                co_return success();
+                return success();
         }
+        if (ec && x.dog.fired()) // it closed the connection: what the read saw (even an end) is its doing
+            return x.dog.timeout();
         if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
             std::error_code end_ec;
             x.parser.finish(x.sink, end_ec);
             if (!end_ec)
-                co_return success();
+                return success();
             if (!x.parser.started())
-                co_return error{errc::provider_unavailable, "the server closed the connection without answering"};
-            co_return error{errc::provider_unavailable, end_ec.message()};
+                return error{errc::provider_unavailable, "the server closed the connection without answering"};
+            return error{errc::provider_unavailable, end_ec.message()};
         }
         if (ec)
-            co_return failure(x.dog, ec, "reading the response failed");
-        co_return success();
+            return failure(x.dog, ec, "reading the response failed");
+        return success();
     }
 
-    // The next piece of the body as it arrives; nullopt at its end, when the connection goes
+    // The same for a read of the body: a failure closes the connection and stays, so that every
+    // later read reports it again.
+    static void took_body(exchange& x, std::error_code ec, std::size_t n)
+    {
+        if (auto more = took(x, ec, n); !more) {
+            x.release(false);
+            x.failure = std::move(more).error();
+        }
+    }
+
+    // Whether the body's next piece, its end or its failure is there to be taken.
+    static bool piece_ready(const exchange& x) noexcept
+    {
+        return x.failure || !x.sink.pending.empty() || x.parser.done();
+    }
+
+    // The body's next piece once piece_ready(); nullopt at its end, when the connection goes
     // back to the pool.
-    static asio::awaitable<result<std::optional<std::string>>> next_piece(exchange& x)
+    static result<std::optional<std::string>> take_piece(exchange& x)
     {
         if (x.failure)
-            co_return *x.failure;
-        while (x.sink.pending.empty() && !x.parser.done()) {
-            auto more = co_await read_more(x);
-            if (!more) {
-                x.release(false);
-                x.failure = more.error();
-                co_return std::move(more).error();
-            }
-        }
+            return *x.failure;
         if (x.parser.done())
             x.release(x.parser.keep_alive());
         if (x.sink.pending.empty())
-            co_return std::optional<std::string>{};
-        co_return std::optional<std::string>{std::exchange(x.sink.pending, {})};
+            return std::optional<std::string>{};
+        return std::optional<std::string>{std::exchange(x.sink.pending, {})};
     }
+
+    // async_send on a connection the pool kept alive, the common case, written as a callback
+    // state machine: write the request, read until the response is complete. It is spared the
+    // coroutine frames and the extra turns of the event loop that starting a coroutine costs
+    // (a round trip on loopback is a few tens of microseconds, and these were a tenth of it).
+    // Connecting, TLS, proxies and waiting for a connection stay with the coroutines, and so
+    // does the one retry when the kept connection turns out closed before any answer.
+    template <class Handler>
+    class kept_alive_send {
+    public:
+        // x holds its connection and slot.
+        static void start(std::shared_ptr<exchange> x, Handler handler)
+        {
+            x->started = true;
+            x->attempts = 1;
+            begin(*x);
+            arm_write(*x);
+            auto& conn = *x->conn;
+            const auto bytes = asio::buffer(x->wire);
+            asio::async_write(conn, bytes, kept_alive_send(std::move(x), std::move(handler)));
+        }
+
+        // Intermediate steps run where the exchange runs; memory is the handler's, and so is
+        // cancellation, recorded so that one that comes between two steps stops the next.
+        using executor_type = https::executor_type;
+        executor_type get_executor() const noexcept { return executor_; }
+        using cancellation_slot_type = asio::cancellation_slot;
+        cancellation_slot_type get_cancellation_slot() const noexcept { return cancel_.slot(); }
+        using allocator_type = asio::associated_allocator_t<Handler>;
+        allocator_type get_allocator() const noexcept { return asio::get_associated_allocator(handler_); }
+
+        // The request written (n ignored), or a read of the response done.
+        void operator()(std::error_code ec, std::size_t n)
+        {
+            auto& x = *x_;
+            result<void> step = success();
+            if (writing_) {
+                writing_ = false;
+                if (ec)
+                    step = failure(x.dog, ec, "sending the request failed");
+            } else {
+                step = took(x, ec, n);
+            }
+            const bool cancelled = cancel_.cancelled() != asio::cancellation_type::none;
+            if (step && !x.parser.done() && cancelled)
+                step = error{errc::cancelled, "the request was cancelled"};
+            if (step && !x.parser.done()) {
+                arm_read(x);
+                auto& conn = *x.conn;
+                conn.async_read_some(asio::buffer(conn.buffer), std::move(*this));
+                return;
+            }
+            if (!step) {
+                const bool retry = may_retry(x) && !cancelled;
+                x.release(false);
+                if (retry) {
+                    llm::detail::spawn<http::response>(executor_, send_whole(std::move(x_)), std::move(handler_));
+                    return;
+                }
+                return complete(std::move(step).error());
+            }
+            auto body = take_piece(x); // the connection goes back to the pool
+            http::response whole = std::move(x.sink.head);
+            if (body && body.value())
+                whole.body = std::move(*body.value());
+            complete(std::move(whole));
+        }
+
+    private:
+        using tracked_executor =
+            std::decay_t<decltype(asio::prefer(std::declval<asio::associated_executor_t<Handler, executor_type>>(),
+                                               asio::execution::outstanding_work.tracked))>;
+
+        kept_alive_send(std::shared_ptr<exchange> x, Handler handler)
+            : executor_(x->executor), x_(std::move(x)), handler_(std::move(handler)),
+              handler_work_(asio::prefer(asio::get_associated_executor(handler_, executor_),
+                                         asio::execution::outstanding_work.tracked)),
+              cancel_(asio::get_associated_cancellation_slot(handler_))
+        {
+        }
+
+        // On the handler's executor, as co_spawn would: inline when this already runs there.
+        void complete(result<http::response> r)
+        {
+            x_.reset(); // the exchange ends before the caller hears of it, as a coroutine's frame would
+            asio::dispatch(handler_work_,
+                           [h = std::move(handler_), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+        }
+
+        executor_type executor_;
+        std::shared_ptr<exchange> x_;
+        Handler handler_;
+        tracked_executor handler_work_;
+        asio::cancellation_state cancel_; // terminal cancellation, as documented for async_send
+        bool writing_ = true;
+    };
 
     static asio::awaitable<std::optional<result<http::response>>> send_whole(std::shared_ptr<exchange> x)
     {
@@ -361,29 +522,26 @@ private:
             x->release(false);
             co_return std::move(head).error();
         }
-        http::response whole = std::move(x->sink.head);
-        while (true) {
-            auto piece = co_await next_piece(*x);
-            if (!piece)
-                co_return std::move(piece).error();
-            if (!piece.value())
-                co_return whole;
-            if (whole.body.empty())
-                whole.body = std::move(*piece.value()); // often the whole body: not copied
-            else
-                whole.body += *piece.value();
+        while (!x->failure && !x->parser.done()) { // the body gathers in the sink as it arrives
+            auto [ec, n] = co_await read_some(*x);
+            took_body(*x, ec, n);
         }
+        auto body = take_piece(*x);
+        if (!body)
+            co_return std::move(body).error();
+        http::response whole = std::move(x->sink.head);
+        if (body.value())
+            whole.body = std::move(*body.value());
+        co_return whole;
     }
 
-    // Waits for one of the host's connection slots.
-    static asio::awaitable<result<detail::pool::lease>> acquire(state& st, const std::string& key)
+    // Waits in the host's queue until a connection slot is granted (try_acquire found none free).
+    static asio::awaitable<result<detail::pool::lease>> wait_for_slot(state& st, std::string_view key,
+                                                                      std::shared_ptr<detail::pool::waiter> w)
     {
-        detail::pool::lease lease;
-        auto w = st.pool.try_acquire(key, lease, co_await asio::this_coro::executor);
-        if (!w)
-            co_return lease;
         auto [ec] = co_await w->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
         (void)ec; // woken by a grant or by cancellation: claim() tells which
+        detail::pool::lease lease;
         if (st.pool.claim(key, w, co_await cancelled(), lease))
             co_return lease;
         co_return error{errc::cancelled, "cancelled while waiting for a connection"};
@@ -587,7 +745,11 @@ private:
             co_return *x->failure;
         if (!x->started || !x->sink.head_done)
             co_return error{errc::bad_request, "async_read_some before a successful async_read_head"};
-        co_return co_await next_piece(*x);
+        while (!piece_ready(*x)) {
+            auto [ec, n] = co_await read_some(*x);
+            took_body(*x, ec, n);
+        }
+        co_return take_piece(*x);
     }
 
     std::shared_ptr<exchange> x_;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace llm::transport::detail {
 
@@ -105,10 +106,10 @@ public:
 
     // Takes a slot now if one is free (and returns nullptr); otherwise queues a waiter whose
     // timer runs on `ex` and returns it: the caller waits on its wake timer, then claim()s.
-    std::shared_ptr<waiter> try_acquire(const std::string& key, lease& out, const asio::any_io_executor& ex)
+    std::shared_ptr<waiter> try_acquire(std::string_view key, lease& out, const asio::any_io_executor& ex)
     {
         std::lock_guard lock(mutex_);
-        auto& host = hosts_[key];
+        auto& host = host_for(key);
         if (take_idle(host, out))
             return nullptr;
         if (host.open < limit_) {
@@ -118,12 +119,20 @@ public:
         return host.waiters.emplace_back(std::make_shared<waiter>(ex));
     }
 
+    // Takes a live kept-alive connection, with its slot, if one is idle; nothing otherwise.
+    bool try_take_idle(std::string_view key, lease& out)
+    {
+        std::lock_guard lock(mutex_);
+        auto host = hosts_.find(key);
+        return host != hosts_.end() && take_idle(host->second, out);
+    }
+
     // After a wait ends: true, with the slot, if it was granted. A caller that was cancelled
     // instead leaves the queue, and gives back a slot granted at the same moment.
-    bool claim(const std::string& key, const std::shared_ptr<waiter>& w, bool cancelled, lease& out)
+    bool claim(std::string_view key, const std::shared_ptr<waiter>& w, bool cancelled, lease& out)
     {
         std::unique_lock lock(mutex_);
-        auto& host = hosts_[key];
+        auto& host = host_for(key);
         std::erase(host.waiters, w);
         if (!w->granted)
             return false;
@@ -140,12 +149,12 @@ public:
     }
 
     // Gives the slot back: with a connection that may be reused, or without (closed).
-    void release(const std::string& key, std::unique_ptr<connection> conn, bool reusable)
+    void release(std::string_view key, std::unique_ptr<connection> conn, bool reusable)
     {
         std::shared_ptr<waiter> next;
         {
             std::lock_guard lock(mutex_);
-            auto& host = hosts_[key];
+            auto& host = host_for(key);
             if (!reusable && conn) {
                 conn->close();
                 conn.reset();
@@ -169,10 +178,10 @@ public:
     }
 
     // For tests and metrics.
-    std::size_t idle_count(const std::string& key)
+    std::size_t idle_count(std::string_view key)
     {
         std::lock_guard lock(mutex_);
-        return hosts_[key].idle.size();
+        return host_for(key).idle.size();
     }
 
 private:
@@ -181,6 +190,14 @@ private:
         std::deque<std::unique_ptr<connection>> idle;
         std::deque<std::shared_ptr<waiter>> waiters;
     };
+
+    // With mutex_ held. A host's key is copied once, when it is first seen.
+    host_state& host_for(std::string_view key)
+    {
+        if (auto found = hosts_.find(key); found != hosts_.end())
+            return found->second;
+        return hosts_.emplace(std::string(key), host_state{}).first->second;
+    }
 
     // The most recently used live connection, closing expired or dead ones on the way. One idle
     // for a moment only is taken as it is (https_options::check_idle_after).

@@ -120,7 +120,7 @@ public:
     }
     watchdog(const watchdog&) = delete;
     watchdog& operator=(const watchdog&) = delete;
-    ~watchdog() { keeper_->forget(*this); }
+    ~watchdog() { pause(); }
 
     // The deadline of the whole exchange starts now. `self` shares the exchange's ownership: a
     // pending expiry holds it weakly, so it never keeps an abandoned exchange alive.
@@ -142,9 +142,13 @@ public:
         keeper_->watch(*this, total_binds_ ? total_ : phase_deadline);
     }
 
-    // Between reads of a stream the caller may take its time: no deadline runs.
+    // Between reads of a stream the caller may take its time: no deadline runs. Only arm()
+    // hands a deadline to the keeper, so with none running there is nothing to take back (and
+    // its lock is not taken).
     void pause()
     {
+        if (!running_)
+            return;
         running_ = false;
         keeper_->forget(*this);
     }
