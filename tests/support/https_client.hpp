@@ -3,6 +3,8 @@
 
 #include <llm/transport/https.hpp>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
@@ -30,10 +32,12 @@ inline http::request get(std::string url)
 }
 
 // Sends and runs io until the answer arrives (at most 10 s).
-inline result<http::response> send(transport::https& wire, asio::io_context& io, const http::request& r)
+inline result<http::response> send(transport::https& wire, asio::io_context& io, const http::request& r,
+                                   asio::cancellation_slot slot = {})
 {
     std::optional<result<http::response>> got;
-    wire.async_send(r, [&](result<http::response> answer) { got.emplace(std::move(answer)); });
+    wire.async_send(
+        r, asio::bind_cancellation_slot(slot, [&](result<http::response> answer) { got.emplace(std::move(answer)); }));
     io.restart();
     io.run_for(std::chrono::seconds(10));
     REQUIRE(got);

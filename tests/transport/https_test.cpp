@@ -521,6 +521,45 @@ TEST_CASE("cancelling mid-stream closes the connection at once", "[transport][ht
     CHECK(w.wire.idle_connections(w.server.url()) == 0);
 }
 
+TEST_CASE("a cancellation that comes between two steps stops the exchange at the next one",
+          "[transport][https][cancel]")
+{
+    const bool kept = GENERATE(false, true);
+    INFO("on a kept-alive connection: " << kept);
+    warmed_up w(kept, quick_either_way());
+    w.server.then(test::first_event_then_stall());
+
+    asio::cancellation_signal signal;
+    std::optional<result<http::response>> got;
+    w.wire.async_send(get(w.server.url()), asio::bind_cancellation_slot(signal.slot(), [&](result<http::response> r) {
+                          got.emplace(std::move(r));
+                      }));
+    signal.emit(asio::cancellation_type::terminal); // before any of the exchange's operations is pending
+    w.io.run_for(5s);
+    REQUIRE(got);
+    REQUIRE_FALSE(*got);
+    CHECK(got->error() == errc::cancelled); // not the idle timeout, seconds later
+    CHECK(w.wire.idle_connections(w.server.url()) == 0);
+}
+
+TEST_CASE("a cancellation signal used again after the exchange ended touches nothing of it",
+          "[transport][https][cancel]")
+{
+    const bool kept = GENERATE(false, true);
+    INFO("on a kept-alive connection: " << kept);
+    warmed_up w(kept, quick_either_way());
+    w.server.then(test::answer(200, "done", "Connection: close\r\n")); // its connection is closed and freed
+
+    asio::cancellation_signal signal;
+    auto r = test::send(w.wire, w.io, get(w.server.url()), signal.slot());
+    REQUIRE(r);
+    CHECK(r.value().body == "done");
+    signal.emit(asio::cancellation_type::terminal); // under ASan, a hook left behind would be a use after free
+    w.io.restart();
+    w.io.run_for(10ms);
+    CHECK(w.wire.idle_connections(w.server.url()) == 0);
+}
+
 TEST_CASE("requests beyond the per-host limit wait for a connection, and all complete", "[transport][https][pool]")
 {
     loopback_server server;

@@ -6,10 +6,12 @@
 
 #include <asio/associator.hpp> // associator
 #include <asio/co_spawn.hpp>   // co_spawn
+#include <asio/error.hpp>      // operation_aborted
 
-#include <exception> // exception_ptr
-#include <optional>  // co_spawn needs a default-constructible value; result<T> is not
-#include <utility>   // std::move
+#include <exception>    // exception_ptr
+#include <optional>     // co_spawn needs a default-constructible value; result<T> is not
+#include <system_error> // what a cancelled co_await throws
+#include <utility>      // std::move
 
 namespace llm::detail {
 
@@ -19,6 +21,12 @@ inline error error_from(std::exception_ptr e) noexcept
         return {errc::internal_error, "the pipeline ended without a result"};
     try {
         std::rethrow_exception(e);
+    } catch (const std::system_error& ex) {
+        // Asio's way of ending a coroutine cancelled before it could look (a cancellation that
+        // came before its first step): the caller asked for it, it is no internal error.
+        if (ex.code() == asio::error::operation_aborted)
+            return {errc::cancelled, "cancelled before it started"};
+        return {errc::internal_error, ex.what()};
     } catch (const std::exception& ex) {
         return {errc::internal_error, ex.what()};
     } catch (...) {

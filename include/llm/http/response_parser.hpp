@@ -257,8 +257,8 @@ private:
             return;
         }
         if (into.fields.empty())
-            into.fields.reserve(16); // a provider's answer carries a dozen or two
-        into.add(std::string(text.substr(0, colon)), std::string(value));
+            into.fields.reserve(16);                            // a provider's answer carries a dozen or two
+        into.fields.emplace_back(text.substr(0, colon), value); // the strings made in place
     }
 
     template <class Sink>

@@ -18,6 +18,7 @@
 #include <llm/http/request_writer.hpp>
 #include <llm/http/response_parser.hpp>
 #include <llm/transport/detail/connection.hpp>
+#include <llm/transport/detail/executor.hpp>
 #include <llm/transport/detail/watchdog.hpp>
 #include <llm/transport/https_options.hpp>
 #include <llm/transport/transport.hpp>
@@ -83,11 +84,13 @@ public:
         auto x = std::make_shared<exchange>(state_, r);
         detail::pool::lease kept;
         if (!x->setup_error && state_->pool.try_take_idle(x->key, kept)) {
+            x->run_on(kept.conn->runs_on);
             x->conn = std::move(kept.conn);
             x->holds_slot = true;
             kept_alive_send<std::decay_t<Handler>>::start(std::move(x), std::forward<Handler>(handler));
             return;
         }
+        x->run_on(state_->exchange_executor());
         auto ex = x->executor;
         llm::detail::spawn<http::response>(ex, send_whole(std::move(x)), std::forward<Handler>(handler));
     }
@@ -138,6 +141,15 @@ private:
         executor_type executor;
         https_options options;
         asio::ssl::context tls_context;
+
+        // Where a new exchange runs: a strand of its own, or the transport's executor itself when
+        // that runs on one thread only (https_options::single_threaded). An exchange on a pooled
+        // connection runs where the connection's first exchange ran, and needs no new strand.
+        executor_type exchange_executor() const
+        {
+            return options.single_threaded ? executor : executor_type(asio::make_strand(executor));
+        }
+
         detail::pool pool;
         std::shared_ptr<detail::deadlines> deadlines;
         std::optional<error> config_error;
@@ -186,9 +198,7 @@ private:
     // both drive. Its steps never run at once; destroyed mid-way, it closes its connection.
     struct exchange : std::enable_shared_from_this<exchange> {
         exchange(std::shared_ptr<state> shared, const http::request& r)
-            : st(std::move(shared)),
-              executor(st->options.single_threaded ? st->executor : executor_type(asio::make_strand(st->executor))),
-              dog(st->deadlines, executor), parser(st->options.limits)
+            : st(std::move(shared)), dog(st->deadlines), parser(st->options.limits)
         {
             if (st->config_error) {
                 setup_error = *st->config_error;
@@ -230,6 +240,13 @@ private:
         exchange& operator=(const exchange&) = delete;
         ~exchange() { release(false); }
 
+        // Chooses where the exchange runs, once, before its first step.
+        void run_on(executor_type ex)
+        {
+            executor = std::move(ex);
+            dog.run_on(executor);
+        }
+
         // Gives the connection back to the pool (or closes it) once.
         void release(bool reusable)
         {
@@ -255,8 +272,7 @@ private:
         };
 
         std::shared_ptr<state> st;
-        // Where the exchange runs: a strand of its own, or the transport's executor itself when
-        // that runs on one thread only (https_options::single_threaded).
+        // Where the exchange runs (run_on): its steps never run at once there.
         executor_type executor;
         std::optional<error> setup_error; // from the request itself, reported by the first operation
         http::url target;
@@ -307,6 +323,7 @@ private:
                     co_return std::move(fresh).error();
                 }
                 x.conn = std::move(fresh).value();
+                x.conn->runs_on = x.executor; // its later exchanges run there too
             }
             x.parser = http::response_parser(x.st->options.limits);
             x.sink = {};
@@ -318,6 +335,10 @@ private:
             if (write_ec)
                 sent = failure(x.dog, write_ec, "sending the request failed");
             while (sent && !x.sink.head_done) {
+                if (is_cancelled(co_await asio::this_coro::cancellation_state)) { // between two steps
+                    sent = cancelled_error();
+                    break;
+                }
                 auto [ec, n] = co_await read_some(x);
                 sent = took(x, ec, n);
             }
@@ -389,15 +410,32 @@ private:
         return success();
     }
 
-    // The same for a read of the body: a failure closes the connection and stays, so that every
-    // later read reports it again.
+    // The same for a read of the body.
     static void took_body(exchange& x, std::error_code ec, std::size_t n)
     {
-        if (auto more = took(x, ec, n); !more) {
-            x.release(false);
-            x.failure = std::move(more).error();
-        }
+        if (auto more = took(x, ec, n); !more)
+            fail_body(x, std::move(more).error());
     }
+
+    // The body ends in failure: the connection is closed, and every later read reports it again.
+    static void fail_body(exchange& x, error e)
+    {
+        x.release(false);
+        x.failure = std::move(e);
+    }
+
+    // A cancellation that came while no operation was pending (between two steps) is seen here,
+    // before the next one starts. Awaiting the coroutine's cancellation state makes no frame.
+    static bool is_cancelled(const asio::cancellation_state& cs) noexcept
+    {
+        return cs.cancelled() != asio::cancellation_type::none;
+    }
+
+    // A complete response gives its connection back for reuse, if the server allows it and no
+    // deadline closed it in the meantime (a read may finish just as one fires).
+    static void release_done(exchange& x) { x.release(x.parser.keep_alive() && !x.dog.fired()); }
+
+    static error cancelled_error() { return {errc::cancelled, "the request was cancelled"}; }
 
     // Whether the body's next piece, its end or its failure is there to be taken.
     static bool piece_ready(const exchange& x) noexcept
@@ -412,7 +450,7 @@ private:
         if (x.failure)
             return *x.failure;
         if (x.parser.done())
-            x.release(x.parser.keep_alive());
+            release_done(x);
         if (x.sink.pending.empty())
             return std::optional<std::string>{};
         return std::optional<std::string>{std::exchange(x.sink.pending, {})};
@@ -430,13 +468,27 @@ private:
         // x holds its connection and slot.
         static void start(std::shared_ptr<exchange> x, Handler handler)
         {
-            x->started = true;
-            x->attempts = 1;
-            begin(*x);
-            arm_write(*x);
-            auto& conn = *x->conn;
-            const auto bytes = asio::buffer(x->wire);
-            asio::async_write(conn, bytes, kept_alive_send(std::move(x), std::move(handler)));
+            // A deadline may fire as soon as it is armed, on the exchange's executor: the request
+            // is sent from there too (at once when async_send is called there already).
+            auto ex = x->executor;
+            kept_alive_send op(std::move(x), std::move(handler));
+            if (detail::running_in_this_thread(ex))
+                op();
+            else
+                asio::dispatch(ex, std::move(op));
+        }
+
+        // The first step, on the exchange's executor: sends the request.
+        void operator()()
+        {
+            auto& x = *x_;
+            x.started = true;
+            x.attempts = 1;
+            begin(x);
+            arm_write(x);
+            auto& conn = *x.conn;
+            const auto bytes = asio::buffer(x.wire);
+            asio::async_write(conn, bytes, std::move(*this));
         }
 
         // Intermediate steps run where the exchange runs; memory is the handler's, and so is
@@ -451,6 +503,7 @@ private:
         // The request written (n ignored), or a read of the response done.
         void operator()(std::error_code ec, std::size_t n)
         {
+            cancel_.slot().clear(); // the operation just done no longer answers a cancellation
             auto& x = *x_;
             result<void> step = success();
             if (writing_) {
@@ -460,9 +513,9 @@ private:
             } else {
                 step = took(x, ec, n);
             }
-            const bool cancelled = cancel_.cancelled() != asio::cancellation_type::none;
+            const bool cancelled = is_cancelled(cancel_);
             if (step && !x.parser.done() && cancelled)
-                step = error{errc::cancelled, "the request was cancelled"};
+                step = cancelled_error();
             if (step && !x.parser.done()) {
                 arm_read(x);
                 auto& conn = *x.conn;
@@ -474,14 +527,14 @@ private:
                 x.release(false);
                 if (retry) {
                     llm::detail::spawn<http::response>(executor_, send_whole(std::move(x_)), std::move(handler_));
+                    cancel_ = {}; // the coroutine took the handler's slot over, and freed what this pointed to
                     return;
                 }
                 return complete(std::move(step).error());
             }
-            auto body = take_piece(x); // the connection goes back to the pool
+            release_done(x);
             http::response whole = std::move(x.sink.head);
-            if (body && body.value())
-                whole.body = std::move(*body.value());
+            whole.body = std::move(x.sink.pending); // the body gathered there as it arrived
             complete(std::move(whole));
         }
 
@@ -502,8 +555,24 @@ private:
         void complete(result<http::response> r)
         {
             x_.reset(); // the exchange ends before the caller hears of it, as a coroutine's frame would
+            if (handler_runs_here(asio::get_associated_executor(handler_, executor_))) {
+                auto work = std::move(handler_work_); // held until the handler returns, as dispatch would
+                std::move(handler_)(std::move(r));
+                return;
+            }
             asio::dispatch(handler_work_,
                            [h = std::move(handler_), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+        }
+
+        // Whether the handler's executor runs on this thread now: it is then called at once, as
+        // dispatch would, without wrapping it in a type-erased function first. Only executors
+        // an any_io_executor can hold are asked.
+        static bool handler_runs_here(const auto& ex)
+        {
+            if constexpr (std::is_convertible_v<decltype(ex), const asio::any_io_executor&>)
+                return detail::running_in_this_thread(ex);
+            else
+                return false;
         }
 
         executor_type executor_;
@@ -523,6 +592,10 @@ private:
             co_return std::move(head).error();
         }
         while (!x->failure && !x->parser.done()) { // the body gathers in the sink as it arrives
+            if (is_cancelled(co_await asio::this_coro::cancellation_state)) {
+                fail_body(*x, cancelled_error());
+                break;
+            }
             auto [ec, n] = co_await read_some(*x);
             took_body(*x, ec, n);
         }
@@ -746,6 +819,10 @@ private:
         if (!x->started || !x->sink.head_done)
             co_return error{errc::bad_request, "async_read_some before a successful async_read_head"};
         while (!piece_ready(*x)) {
+            if (is_cancelled(co_await asio::this_coro::cancellation_state)) {
+                fail_body(*x, cancelled_error());
+                break;
+            }
             auto [ec, n] = co_await read_some(*x);
             took_body(*x, ec, n);
         }
@@ -757,7 +834,9 @@ private:
 
 inline https::response_stream https::open(const http::request& r)
 {
-    return response_stream(std::make_shared<exchange>(state_, r));
+    auto x = std::make_shared<exchange>(state_, r);
+    x->run_on(state_->exchange_executor());
+    return response_stream(std::move(x));
 }
 
 static_assert(http_transport<https>);

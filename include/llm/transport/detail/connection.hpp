@@ -72,6 +72,11 @@ public:
 
     std::chrono::steady_clock::time_point idle_since{};
 
+    // Where the exchanges on this connection run: the executor (a strand, unless the transport
+    // is single-threaded) of the exchange that opened it. Exchanges on one connection follow each
+    // other, so they can share it, and a reused connection needs no new strand.
+    asio::any_io_executor runs_on;
+
     // Where reads land, one per connection rather than per request. Not initialised: only what
     // a read fills is used.
     std::array<char, 16 * 1024> buffer;

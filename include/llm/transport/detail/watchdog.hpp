@@ -11,6 +11,7 @@
 
 #include <llm/core/error.hpp>
 #include <llm/transport/detail/connection.hpp>
+#include <llm/transport/detail/executor.hpp>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -24,7 +25,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 namespace llm::transport::detail {
@@ -80,22 +80,6 @@ public:
     void forget(watchdog& w);
 
 private:
-    // The io_context behind an executor: its own, or a strand's on it. (Asio 1.22's target<T>()
-    // does not check the type it is asked for, so the type is compared first.)
-    static std::optional<asio::io_context::executor_type> io_context_of(const asio::any_io_executor& ex)
-    {
-#if defined(ASIO_NO_TYPEID) // built without RTTI: the timer is cancelled when idle instead
-        (void)ex;
-#else
-        using io_executor = asio::io_context::executor_type;
-        if (ex.target_type() == typeid(io_executor))
-            return *ex.target<io_executor>();
-        if (ex.target_type() == typeid(asio::strand<io_executor>))
-            return ex.target<asio::strand<io_executor>>()->get_inner_executor();
-#endif
-        return std::nullopt;
-    }
-
     void link(watchdog& w) noexcept;
     void unlink(watchdog& w) noexcept;
     void wait_until(clock::time_point when); // with mutex_ held
@@ -114,13 +98,13 @@ class watchdog {
 public:
     using clock = deadlines::clock;
 
-    watchdog(std::shared_ptr<deadlines> keeper, asio::any_io_executor ex)
-        : keeper_(std::move(keeper)), executor_(std::move(ex))
-    {
-    }
+    explicit watchdog(std::shared_ptr<deadlines> keeper) : keeper_(std::move(keeper)) {}
     watchdog(const watchdog&) = delete;
     watchdog& operator=(const watchdog&) = delete;
     ~watchdog() { pause(); }
+
+    // Where expiries run: the exchange's executor, chosen before the first deadline is armed.
+    void run_on(asio::any_io_executor ex) { executor_ = std::move(ex); }
 
     // The deadline of the whole exchange starts now. `self` shares the exchange's ownership: a
     // pending expiry holds it weakly, so it never keeps an abandoned exchange alive.
