@@ -2,7 +2,8 @@
 // keep-alive connection), against the same exchange written directly with Asio sockets on one
 // kept connection, in the same run and against the same server. Prints the ratio of medians.
 // A third case writes the bare exchange as one flat coroutine: the share of the gap that awaiting
-// Asio's operations takes by itself.
+// Asio's operations takes by itself. A last one reads the response through a response_stream,
+// as the client does.
 #include <llm/transport/https.hpp>
 
 #include <support/loopback_server.hpp>
@@ -170,7 +171,55 @@ void round_trips(benchmark::State& state, bool single_threaded)
         state.SkipWithError("an exchange failed");
 }
 
-// The default: each exchange on a strand of its own, safe when many threads run the executor.
+// The client's path: the response read through a response_stream, its head and then its body
+// piece by piece (the coroutine path), with single_threaded.
+struct stream_reader {
+    llm::transport::https::response_stream stream;
+    std::string got;
+    std::size_t& ok;
+
+    void start()
+    {
+        stream.async_read_head([this](llm::result<llm::http::response> head) {
+            if (head)
+                next();
+        });
+    }
+
+    void next()
+    {
+        stream.async_read_some([this](llm::result<std::optional<std::string>> piece) {
+            if (!piece)
+                return;
+            if (!piece.value()) {
+                ok += got == body;
+                return;
+            }
+            got += *piece.value();
+            next();
+        });
+    }
+};
+
+void transport_stream_single_threaded(benchmark::State& state)
+{
+    prepare_server();
+    asio::io_context io;
+    llm::transport::https wire(io.get_executor(), llm::transport::https_options{.single_threaded = true, .proxy = {}});
+    const llm::http::request r{.method = "GET", .url = server().url("/v1/models")};
+    std::size_t ok = 0;
+    for (auto _ : state) {
+        stream_reader reader{wire.open(r), {}, ok};
+        start_inside(io, [&] { reader.start(); });
+        io.restart();
+        io.run();
+    }
+    if (ok != static_cast<std::size_t>(state.iterations()))
+        state.SkipWithError("an exchange failed");
+}
+
+// The default: each exchange on a strand (its connection's), safe when many threads run the
+// executor.
 void transport_https(benchmark::State& state)
 {
     round_trips(state, false);
@@ -192,6 +241,11 @@ BENCHMARK(transport_https_single_threaded)
     ->Repetitions(11)
     ->ReportAggregatesOnly(true)
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(transport_stream_single_threaded)
+    ->MinTime(0.3)
+    ->Repetitions(11)
+    ->ReportAggregatesOnly(true)
+    ->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv)
 {
@@ -203,6 +257,8 @@ int main(int argc, char** argv)
                     medians["transport_https"] / medians["bare_asio"]);
         std::printf("ratio transport::https, single_threaded / bare Asio (median): %.3f\n",
                     medians["transport_https_single_threaded"] / medians["bare_asio"]);
+        std::printf("ratio response_stream, single_threaded / bare Asio (median): %.3f\n",
+                    medians["transport_stream_single_threaded"] / medians["bare_asio"]);
     }
     return 0;
 }
