@@ -1,9 +1,11 @@
 // Store keys: one scope per hash tag, ids that cannot break out of it, and the way back from a
 // key to its id for alerts and messages.
+#include <llm/store/memory.hpp>
 #include <llm/store/store.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
 
 using llm::store::id_in;
@@ -21,6 +23,42 @@ TEST_CASE("scoped_key names the scope in a hash tag and encodes what could end i
     const auto k = scoped_key("llm", "u", long_id, "budget:d1");
     CHECK(k.size() == 3 + 4 + 300 + 2 + 9);
     CHECK(k.view().substr(7, 300) == long_id);
+}
+
+TEST_CASE("a key_frame makes the same keys as scoped_key, with what follows its tail", "[cost][store]")
+{
+    const llm::store::key_frame budget("llm", "u", "budget:");
+    CHECK(budget("alice", "d20781") == "llm:{u:alice}:budget:d20781");
+    CHECK(budget("a}b", "d1") == scoped_key("llm", "u", "a}b", "budget:d1"));
+    const llm::store::key_frame rate("app", "k", "rate2");
+    CHECK(rate("") == "app:{k:}:rate2");
+    CHECK(rate(std::string(100, '{')).size() == 7 + 300 + 7); // every brace encoded
+}
+
+// store::memory hashes and compares keys a word at a time: keys that differ in a single byte,
+// at any length and any place (the words' overlapping tails included), stay apart.
+TEST_CASE("store::memory keeps apart keys that differ in one byte", "[cost][store]")
+{
+    using namespace std::chrono_literals;
+    llm::store::memory m(1); // one shard: every key meets every other in the same map
+    const auto now = llm::time_point{} + 1000h;
+    std::set<std::string> keys;
+    for (std::size_t length = 0; length <= 40; ++length)
+        for (std::size_t at = 0; at < std::max<std::size_t>(length, 1); ++at) {
+            std::string k(length, 'k');
+            if (length > 0)
+                k[at] = 'X';
+            keys.insert(k);
+        }
+    for (const auto& k : keys)
+        REQUIRE(m.put(k, "value of " + k, 1h, now));
+    CHECK(m.size() == keys.size());
+    for (const auto& k : keys) {
+        auto got = m.get(k, now);
+        REQUIRE(got);
+        CHECK(got.value() == "value of " + k);
+    }
+    CHECK(m.get("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", now).value() == std::nullopt); // 41 bytes: never put
 }
 
 TEST_CASE("id_in gives back the id a key was made from", "[cost][store]")

@@ -201,6 +201,8 @@ private:
     {
         for (const double a : options_.alert_at)
             thresholds_.push_back(a * 1000);
+        for (const auto s : {scope::user, scope::tenant, scope::global})
+            frames_.emplace_back(options_.prefix, std::string_view(name_of(s), 1), "budget:");
     }
 
     // A counter that answers later (a provider's count endpoint) is awaited first.
@@ -215,30 +217,38 @@ private:
 
     auto reserve_counted(request& r, std::uint64_t input, time_point now)
     {
-        std::uint64_t output = r.max_tokens.value_or(options_.assumed_output_tokens);
+        if constexpr (store::answers_later<Store>)
+            return reserve_later(r, input, now);
+        else
+            return reserve_now(r, input, now);
+    }
+
+    // What a reservation settles before asking the store: r.max_tokens within the per-request
+    // ceiling, `res` filled but for what the store grants, and a hold for every scope with a
+    // limit in `batch`. An error when the call is refused without asking.
+    std::optional<error> plan(request& r, std::uint64_t input, const window::position& at, reservation& res,
+                              store::steps<hold>& batch, std::uint64_t& output) const
+    {
+        output = r.max_tokens.value_or(options_.assumed_output_tokens);
         if (limits_.per_request) {
             const auto ceiling = static_cast<std::uint64_t>(*limits_.per_request);
             if (input + std::min<std::uint64_t>(output, options_.min_output_tokens) > ceiling)
-                return refuse_now(error{errc::budget_exceeded, "the prompt alone is about " + std::to_string(input) +
-                                                                   " tokens, beyond the per-request ceiling of " +
-                                                                   std::to_string(ceiling) +
-                                                                   " tokens with room for an answer: shorten it"});
+                return error{errc::budget_exceeded, "the prompt alone is about " + std::to_string(input) +
+                                                        " tokens, beyond the per-request ceiling of " +
+                                                        std::to_string(ceiling) +
+                                                        " tokens with room for an answer: shorten it"};
             output = std::min(output, ceiling - input);
         }
         // The reservation bounds the answer only if max_tokens does.
         r.max_tokens = static_cast<std::uint32_t>(output);
-        reservation res; // filled member by member: g++ clears a braced one whole first
         res.input_tokens = input;
         res.model = r.model;
+        res.slot = at.slot;
         auto want = amount(r.model, input, output);
         if (!want)
-            return refuse_now(std::move(want).error());
+            return std::move(want).error();
         const auto fewest = std::min<std::uint64_t>(output, options_.min_output_tokens);
         const double minimum = options_.clamp_max_tokens ? amount(r.model, input, fewest).value() : want.value();
-
-        const auto at = options_.window.at(now);
-        res.slot = at.slot;
-        store::steps<hold> batch;
         for_each_scope(r.identity, [&](budget::scope s, std::string_view id, double limit) {
             res.scopes.push_back(s);
             batch.emplace_back([&] { return key(s, id, at); },
@@ -246,33 +256,53 @@ private:
         });
         for (const auto& step : batch)
             res.keys.push_back(step.key);
-        if constexpr (store::answers_later<Store>) {
-            if (batch.empty())
-                return finish(std::move(res), {}, now);
-            return store::apply_then(store_, std::move(batch), now,
-                                     [this, &r, res = std::move(res), at, input, output,
-                                      now](result<store::outcomes<hold::outcome>> done) mutable {
-                                         store::steps<settle> give_back;
-                                         auto refusal = decide(r, res, at, input, output, done, give_back);
-                                         if (refusal)
-                                             return finish(std::move(*refusal), std::move(give_back), now);
-                                         return finish(std::move(res), std::move(give_back), now);
-                                     });
-        } else {
-            // A store that answers at once: the reservation is decided inside the result that
-            // returns it, moved once instead of through a lambda's capture and each result.
-            result<reservation> out(std::move(res));
-            if (batch.empty())
-                return out;
-            store::steps<settle> give_back;
-            auto refusal = decide(r, out.value(), at, input, output, store::apply_batch(store_, batch, now), give_back);
-            if (!give_back.empty())
-                if (auto given = store::apply_batch(store_, give_back, now); !given)
-                    report(given.error());
-            if (refusal)
-                out = std::move(*refusal);
+        return std::nullopt;
+    }
+
+    // A store that answers at once: the reservation is made and decided inside the result that
+    // returns it, never moved.
+    result<reservation> reserve_now(request& r, std::uint64_t input, time_point now)
+    {
+        result<reservation> out(std::in_place_type<reservation>);
+        auto& res = out.assume_value();
+        const auto at = options_.window.at(now);
+        store::steps<hold> batch;
+        std::uint64_t output = 0;
+        if (auto refusal = plan(r, input, at, res, batch, output)) {
+            out = std::move(*refusal);
             return out;
         }
+        if (batch.empty())
+            return out;
+        store::steps<settle> give_back;
+        auto refusal = decide(r, res, at, input, output, store::apply_batch(store_, batch, now), give_back);
+        if (!give_back.empty())
+            if (auto given = store::apply_batch(store_, give_back, now); !given)
+                report(given.error());
+        if (refusal)
+            out = std::move(*refusal);
+        return out;
+    }
+
+    auto reserve_later(request& r, std::uint64_t input, time_point now)
+    {
+        reservation res; // filled member by member: g++ clears a braced one whole first
+        const auto at = options_.window.at(now);
+        store::steps<hold> batch;
+        std::uint64_t output = 0;
+        if (auto refusal = plan(r, input, at, res, batch, output))
+            return refuse_now(std::move(*refusal));
+        if (batch.empty())
+            return finish(std::move(res), {}, now);
+        return store::apply_then(store_, std::move(batch), now,
+                                 [this, &r, res = std::move(res), at, input, output,
+                                  now](result<store::outcomes<hold::outcome>> done) mutable {
+                                     store::steps<settle> give_back;
+                                     auto refusal = decide(r, res, at, input, output, done, give_back);
+                                     if (refusal)
+                                         return finish(std::move(*refusal), std::move(give_back), now);
+                                     return finish(std::move(res), std::move(give_back), now);
+                                 });
     }
 
     static result<void> check(const budget::limits& l, const budget::options& o)
@@ -321,9 +351,7 @@ private:
 
     store::key_text key(budget::scope s, std::string_view id, const window::position& at) const
     {
-        auto k = store::scoped_key(options_.prefix, std::string_view(name_of(s), 1), id, "budget:");
-        k.append(at.key);
-        return k;
+        return frames_[static_cast<std::size_t>(s)](id, at.key);
     }
 
     // Input and output tokens in the store's unit: tokens, or micro-dollars rounded up.
@@ -481,6 +509,7 @@ private:
     budget::options options_;
     LLM_NO_UNIQUE_ADDRESS Counter counter_;
     llm::detail::inline_vector<double, 8> thresholds_;
+    llm::detail::inline_vector<store::key_frame, 3> frames_; // of each scope's keys
 };
 
 } // namespace llm::budget

@@ -62,8 +62,11 @@ private:
     limiter(Store store, std::vector<rule> rules, rate_limit::options opts, Counter counter, int)
         : store_(std::move(store)), rules_(std::move(rules)), options_(std::move(opts)), counter_(std::move(counter))
     {
-        for (const auto& rl : rules_)
+        for (std::size_t i = 0; i < rules_.size(); ++i) {
+            const auto& rl = rules_[i];
             counts_tokens_ = counts_tokens_ || rl.tokens.has_value();
+            frames_.emplace_back(options_.prefix, detail::letter_of(rl.scope), "rate" + std::to_string(i));
+        }
     }
 
     // What a call costs in tokens: its input, counted, and the most it may answer.
@@ -102,15 +105,8 @@ private:
         if (rl.tokens)
             op.limits.push_back(
                 {static_cast<double>(rl.tokens->count), static_cast<double>(rl.tokens->per.count()), tokens});
-        out.emplace_back(
-            [&] {
-                auto key = detail::with_scope(rl, r, [&](const char* scope, std::string_view id) {
-                    return store::scoped_key(options_.prefix, scope, id, "rate");
-                });
-                key.append_number(&rl - rules_.data());
-                return key;
-            },
-            std::move(op));
+        const auto& frame = frames_[static_cast<std::size_t>(&rl - rules_.data())];
+        out.emplace_back([&] { return detail::with_id(rl, r, frame); }, std::move(op));
     }
 
     store::steps<Take> batch(const request& r, double tokens) const
@@ -164,7 +160,7 @@ private:
     error refused(const rule& rl, const verdict& v, const request& r, double tokens) const
     {
         const quota q = quota_of(rl, v);
-        const auto id = detail::with_scope(rl, r, [](const char*, std::string_view s) { return std::string(s); });
+        const auto id = detail::with_id(rl, r, [](std::string_view s) { return std::string(s); });
         const char* unit = q.tokens ? "tokens" : "requests";
         std::string who = detail::name_of(rl.scope);
         if (rl.scope != scope::global)
@@ -193,6 +189,7 @@ private:
 
     Store store_;
     std::vector<rule> rules_;
+    std::vector<store::key_frame> frames_; // of each rule's keys
     rate_limit::options options_;
     LLM_NO_UNIQUE_ADDRESS Counter counter_;
     bool counts_tokens_ = false;

@@ -104,25 +104,32 @@ inline const char* name_of(scope s)
     return "key";
 }
 
-// Calls f with the scope's letter in a key and the id the call is counted under (a custom
-// key's id lives only during the call, so nothing copies the others).
+// How a key names a scope: its letter, in the enum's order.
+inline const char* letter_of(scope s)
+{
+    constexpr const char* letters[] = {"u", "t", "f", "g", "k"};
+    return letters[static_cast<std::size_t>(s)];
+}
+
+// Calls f with the id the call is counted under (a custom key's id lives only during the call,
+// so nothing copies the others).
 template <class F>
-decltype(auto) with_scope(const rule& r, const request& req, F&& f)
+decltype(auto) with_id(const rule& r, const request& req, F&& f)
 {
     switch (r.scope) {
     case scope::user:
-        return f("u", std::string_view(req.identity.user));
+        return f(std::string_view(req.identity.user));
     case scope::tenant:
-        return f("t", std::string_view(req.identity.tenant));
+        return f(std::string_view(req.identity.tenant));
     case scope::feature:
-        return f("f", std::string_view(req.identity.feature));
+        return f(std::string_view(req.identity.feature));
     case scope::global:
-        return f("g", std::string_view());
+        return f(std::string_view());
     case scope::custom:
         break;
     }
     const std::string id = r.key(req);
-    return f("k", std::string_view(id));
+    return f(std::string_view(id));
 }
 
 } // namespace detail

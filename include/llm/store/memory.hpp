@@ -8,7 +8,7 @@
 #include <algorithm>     // std::max
 #include <bit>           // std::bit_ceil
 #include <cstddef>       // std::size_t
-#include <functional>    // std::hash<string_view>
+#include <cstring>       // std::memcpy
 #include <memory>        // std::shared_ptr
 #include <mutex>         // std::mutex
 #include <thread>        // hardware_concurrency
@@ -34,7 +34,7 @@ public:
 
     result<std::optional<std::string>> get(std::string_view key, time_point now) const
     {
-        const hashed k(key);
+        const hashed k(key, state_->seed);
         auto& sh = state_->shard_of(k);
         std::lock_guard lock(sh.mutex);
         auto it = sh.entries.find(k);
@@ -45,7 +45,7 @@ public:
 
     result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl, time_point now) const
     {
-        const hashed k(key);
+        const hashed k(key, state_->seed);
         auto& sh = state_->shard_of(k);
         std::lock_guard lock(sh.mutex);
         if (ttl <= std::chrono::milliseconds::zero()) {
@@ -78,22 +78,86 @@ private:
 
     // A key with its hash, computed once to pick the shard and again serve the shard's map.
     struct hashed {
-        explicit hashed(std::string_view k) noexcept : text(k), hash(std::hash<std::string_view>{}(k)) {}
+        hashed(std::string_view k, std::uint64_t seed) noexcept : text(k), hash(hash_of(k, seed)) {}
         std::string_view text;
         std::size_t hash;
     };
 
+    // Keys are a few dozen bytes: two multiplications per 16 of them, inline, where the
+    // standard hash is a call into the library. Seeded per store, so that ids chosen to
+    // collide in one process do not in another.
+    static std::uint64_t hash_of(std::string_view text, std::uint64_t seed) noexcept
+    {
+        const auto mix = [](std::uint64_t a, std::uint64_t b) {
+            __extension__ using wide = unsigned __int128;
+            const auto product = static_cast<wide>(a) * b;
+            return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+        };
+        const auto word = [](const char* at) {
+            std::uint64_t w;
+            std::memcpy(&w, at, sizeof w);
+            return w;
+        };
+        constexpr std::uint64_t k0 = 0x9e3779b97f4a7c15, k1 = 0xbf58476d1ce4e5b9, k2 = 0x94d049bb133111eb;
+        const char* p = text.data();
+        std::size_t n = text.size();
+        std::uint64_t h = seed ^ mix(n ^ k0, k1);
+        for (; n > 16; n -= 16, p += 16)
+            h = mix(word(p) ^ k1 ^ seed, word(p + 8) ^ h); // seeded both sides: no known word zeroes it
+        std::uint64_t a = 0, b = 0;                        // the last 1 to 16 bytes, read as two words that may overlap
+        if (n >= 8) {
+            a = word(p);
+            b = word(p + n - 8);
+        } else if (n >= 4) {
+            std::uint32_t x, y;
+            std::memcpy(&x, p, 4);
+            std::memcpy(&y, p + n - 4, 4);
+            a = x;
+            b = y;
+        } else if (n > 0) {
+            a = static_cast<std::uint64_t>(static_cast<unsigned char>(p[0])) << 16 |
+                static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
+                static_cast<unsigned char>(p[n - 1]);
+        }
+        return mix(mix(a ^ k2 ^ seed, b ^ h), k0 ^ text.size());
+    }
+
+    // Equal keys, compared inline a word at a time (the library's memcmp is a call).
+    static bool same(std::string_view a, std::string_view b) noexcept
+    {
+        if (a.size() != b.size())
+            return false;
+        if (a.size() < 8)
+            return a == b;
+        std::size_t i = 0;
+        std::uint64_t x, y;
+        for (; i + 8 < a.size(); i += 8) {
+            std::memcpy(&x, a.data() + i, 8);
+            std::memcpy(&y, b.data() + i, 8);
+            if (x != y)
+                return false;
+        }
+        std::memcpy(&x, a.data() + a.size() - 8, 8);
+        std::memcpy(&y, b.data() + b.size() - 8, 8);
+        return x == y;
+    }
+
     struct key_hash {
         using is_transparent = void;
+        // Declared apart: the map asks whether one can be made by default before memory is
+        // complete, when a default argument or member initialiser is not yet known.
+        key_hash() noexcept : seed(0) {}
+        explicit key_hash(std::uint64_t s) noexcept : seed(s) {}
+        std::uint64_t seed;
         std::size_t operator()(const hashed& k) const noexcept { return k.hash; }
-        std::size_t operator()(const std::string& k) const noexcept { return hashed(k).hash; }
+        std::size_t operator()(const std::string& k) const noexcept { return hash_of(k, seed); }
     };
 
     struct key_equal {
         using is_transparent = void;
-        bool operator()(const std::string& a, const hashed& b) const noexcept { return a == b.text; }
-        bool operator()(const hashed& a, const std::string& b) const noexcept { return a.text == b; }
-        bool operator()(const std::string& a, const std::string& b) const noexcept { return a == b; }
+        bool operator()(const std::string& a, const hashed& b) const noexcept { return same(a, b.text); }
+        bool operator()(const hashed& a, const std::string& b) const noexcept { return same(a.text, b); }
+        bool operator()(const std::string& a, const std::string& b) const noexcept { return same(a, b); }
     };
 
     // Padded to a cache line each, so two threads on two shards do not share one.
@@ -107,20 +171,25 @@ private:
         explicit state(std::size_t wanted)
             : count(
                   std::bit_ceil(wanted ? wanted : std::max<std::size_t>(16, 4 * std::thread::hardware_concurrency()))),
-              shards(std::make_unique<shard[]>(count))
+              shards(std::make_unique<shard[]>(count)),
+              // Differs per process (the address, with ASLR) and per store (the time).
+              seed(reinterpret_cast<std::uintptr_t>(this) ^
+                   static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()))
         {
+            for (std::size_t i = 0; i < count; ++i)
+                shards[i].entries = decltype(shard::entries)(0, key_hash{seed});
         }
         std::size_t count;
         std::unique_ptr<shard[]> shards;
+        std::uint64_t seed;
 
-        // The map's buckets use the hash's low bits too; these high ones keep shards independent.
         shard& shard_of(const hashed& key) noexcept { return shards[(key.hash >> 32) & (count - 1)]; }
     };
 
     template <class Op>
     typename Op::outcome apply_one(const step<Op>& s, time_point now) const
     {
-        const hashed key(s.key);
+        const hashed key(s.key, state_->seed);
         auto& sh = state_->shard_of(key);
         std::lock_guard lock(sh.mutex);
         auto it = sh.entries.find(key);
