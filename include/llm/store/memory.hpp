@@ -83,8 +83,8 @@ private:
         std::size_t hash;
     };
 
-    // Keys are a few dozen bytes: two multiplications per 16 of them, inline, where the
-    // standard hash is a call into the library. Seeded per store, so that ids chosen to
+    // Keys are a few dozen bytes: one 64 × 64 → 128-bit multiplication per 16 of them, inline,
+    // where the standard hash is a call into the library. Seeded per store, so that ids chosen to
     // collide in one process do not in another.
     static std::uint64_t hash_of(std::string_view text, std::uint64_t seed) noexcept
     {
