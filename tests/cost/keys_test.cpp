@@ -37,6 +37,27 @@ TEST_CASE("a key_frame makes the same keys as scoped_key, with what follows its 
 
 // store::memory hashes and compares keys a word at a time: keys that differ in a single byte,
 // at any length and any place (the words' overlapping tails included), stay apart.
+TEST_CASE("a key_frame escapes an id and still appends what follows", "[cost][store]")
+{
+    const llm::store::key_frame budget("llm", "u", "budget:");
+    CHECK(budget("a%", "d1") == "llm:{u:a%25}:budget:d1");
+    CHECK(budget(std::string("\0x", 2), "d1") == "llm:{u:%00x}:budget:d1");
+    // Escaped past the key's own buffer.
+    const auto k = budget(std::string(40, '}'), "d20781");
+    CHECK(k.size() == 7 + 120 + 9 + 6);
+    CHECK(id_in(k, "llm") == std::string(40, '}'));
+}
+
+TEST_CASE("operations count time in whole milliseconds, exactly", "[cost][store]")
+{
+    using namespace std::chrono;
+    // Nanoseconds since the epoch are beyond a double's exact integers: converting them before
+    // dividing once rounded this up into the next millisecond.
+    const llm::time_point t{nanoseconds{1'764'000'000'123'999'999}};
+    CHECK(llm::store::milliseconds_of(t) == 1'764'000'000'123.0);
+    CHECK(llm::store::milliseconds_of(llm::time_point{nanoseconds{1'764'000'000'124'000'000}}) == 1'764'000'000'124.0);
+}
+
 TEST_CASE("store::memory keeps apart keys that differ in one byte", "[cost][store]")
 {
     using namespace std::chrono_literals;

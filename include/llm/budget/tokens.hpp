@@ -201,8 +201,14 @@ private:
     {
         for (const double a : options_.alert_at)
             thresholds_.push_back(a * 1000);
-        for (const auto s : {scope::user, scope::tenant, scope::global})
+        const double scale = options_.unit == unit::usd ? 1e6 : 1;
+        for (const auto s : {scope::user, scope::tenant, scope::global}) {
             frames_.emplace_back(options_.prefix, std::string_view(name_of(s), 1), "budget:");
+            const auto& limit = s == scope::user     ? limits_.per_user
+                                : s == scope::tenant ? limits_.per_tenant
+                                                     : limits_.global;
+            in_store_unit_[static_cast<std::size_t>(s)] = limit.value_or(0) * scale;
+        }
     }
 
     // A counter that answers later (a provider's count endpoint) is awaited first.
@@ -244,15 +250,19 @@ private:
         res.input_tokens = input;
         res.model = r.model;
         res.slot = at.slot;
-        auto want = amount(r.model, input, output);
-        if (!want)
-            return std::move(want).error();
         const auto fewest = std::min<std::uint64_t>(output, options_.min_output_tokens);
-        const double minimum = options_.clamp_max_tokens ? amount(r.model, input, fewest).value() : want.value();
+        double want = static_cast<double>(input + output);
+        double minimum = static_cast<double>(input + (options_.clamp_max_tokens ? fewest : output));
+        if (options_.unit == unit::usd) {
+            auto priced = amount(r.model, input, output);
+            if (!priced)
+                return std::move(priced).error();
+            want = priced.value();
+            minimum = options_.clamp_max_tokens ? amount(r.model, input, fewest).value() : want;
+        }
         for_each_scope(r.identity, [&](budget::scope s, std::string_view id, double limit) {
             res.scopes.push_back(s);
-            batch.emplace_back([&] { return key(s, id, at); },
-                               hold{at.slot, at.slots, limit, want.value(), minimum, at.keep});
+            batch.emplace_back([&] { return key(s, id, at); }, hold{at.slot, at.slots, limit, want, minimum, at.keep});
         });
         for (const auto& step : batch)
             res.keys.push_back(step.key);
@@ -340,14 +350,7 @@ private:
     }
 
     // In the store's unit: dollars are kept as micro-dollars.
-    double limit_of(budget::scope s) const
-    {
-        const double scale = options_.unit == unit::usd ? 1e6 : 1;
-        return (s == scope::user     ? *limits_.per_user
-                : s == scope::tenant ? *limits_.per_tenant
-                                     : *limits_.global) *
-               scale;
-    }
+    double limit_of(budget::scope s) const { return in_store_unit_[static_cast<std::size_t>(s)]; }
 
     store::key_text key(budget::scope s, std::string_view id, const window::position& at) const
     {
@@ -510,6 +513,7 @@ private:
     LLM_NO_UNIQUE_ADDRESS Counter counter_;
     llm::detail::inline_vector<double, 8> thresholds_;
     llm::detail::inline_vector<store::key_frame, 3> frames_; // of each scope's keys
+    double in_store_unit_[3] = {};                           // each scope's limit, micro-dollars for dollars
 };
 
 } // namespace llm::budget

@@ -2,6 +2,8 @@
 // around on its hot path, without a heap allocation unless one is unusually long.
 #pragma once
 
+#include <llm/config.hpp>
+
 #include <algorithm>   // std::max
 #include <charconv>    // std::to_chars
 #include <cstddef>     // std::size_t
@@ -15,13 +17,15 @@
 namespace llm::detail {
 
 // Copies n bytes without a call into the C library, whose memcpy costs more than the copy for
-// the few bytes of a key's part: a couple of fixed-size moves, overlapping when they must.
-inline char* copy_short(char* out, const char* in, std::size_t n) noexcept
+// the few bytes of a key's part: two fixed-size moves, overlapping when they must. Small enough
+// to be inlined where it is used; longer text goes to the library, which is then worth its call.
+LLM_ALWAYS_INLINE char* copy_short(char* out, const char* in, std::size_t n) noexcept
 {
     char* const end = out + n;
-    if (n >= 8) {
-        for (; n > 8; n -= 8, in += 8, out += 8)
-            std::memcpy(out, in, 8);
+    if (n > 16) {
+        std::memcpy(out, in, n);
+    } else if (n >= 8) {
+        std::memcpy(out, in, 8);
         std::memcpy(end - 8, in + n - 8, 8);
     } else if (n >= 4) {
         std::memcpy(out, in, 4);

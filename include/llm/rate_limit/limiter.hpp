@@ -89,8 +89,8 @@ private:
     auto acquire_costing(const request& r, double tokens, time_point now)
     {
         return store::apply_then(store_, batch(r, tokens), now,
-                                 [this, &r, tokens, now](result<store::outcomes<verdict>> done) {
-                                     return decide(r, tokens, now, std::move(done));
+                                 [this, &r, tokens, now](const result<store::outcomes<verdict>>& done) {
+                                     return decide(r, tokens, now, done);
                                  });
     }
 
@@ -124,7 +124,7 @@ private:
         return {.limit = l.count, .remaining = v.remaining, .reset = v.reset, .window = l.per, .tokens = tokens};
     }
 
-    auto decide(const request& r, double tokens, time_point now, result<store::outcomes<verdict>> done)
+    auto decide(const request& r, double tokens, time_point now, const result<store::outcomes<verdict>>& done)
     {
         if (!done) {
             if (options_.fail_open)

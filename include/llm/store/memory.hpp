@@ -3,6 +3,7 @@
 // and no lock covers the whole store.
 #pragma once
 
+#include <llm/detail/spin_lock.hpp>
 #include <llm/store/store.hpp>
 
 #include <algorithm>     // std::max
@@ -10,7 +11,7 @@
 #include <cstddef>       // std::size_t
 #include <cstring>       // std::memcpy
 #include <memory>        // std::shared_ptr
-#include <mutex>         // std::mutex
+#include <mutex>         // std::lock_guard
 #include <thread>        // hardware_concurrency
 #include <unordered_map> // a shard's keys
 
@@ -26,9 +27,10 @@ public:
     template <store_operation Op>
     result<outcomes<typename Op::outcome>> apply(std::span<const step<Op>> batch, time_point now) const
     {
-        outcomes<typename Op::outcome> done;
+        // Made inside the result that returns it: moving the outcomes in would copy each.
+        result<outcomes<typename Op::outcome>> done(std::in_place_type<outcomes<typename Op::outcome>>);
         for (const auto& s : batch)
-            done.push_back(apply_one(s, now));
+            done.assume_value().push_back(apply_one(s, now));
         return done;
     }
 
@@ -36,7 +38,7 @@ public:
     {
         const hashed k(key, state_->seed);
         auto& sh = state_->shard_of(k);
-        std::lock_guard lock(sh.mutex);
+        std::lock_guard held(sh.lock);
         auto it = sh.entries.find(k);
         if (it == sh.entries.end() || it->second.expires <= now)
             return std::optional<std::string>{};
@@ -47,7 +49,7 @@ public:
     {
         const hashed k(key, state_->seed);
         auto& sh = state_->shard_of(k);
-        std::lock_guard lock(sh.mutex);
+        std::lock_guard held(sh.lock);
         if (ttl <= std::chrono::milliseconds::zero()) {
             erase(sh, k);
             return success();
@@ -63,7 +65,7 @@ public:
     {
         std::size_t n = 0;
         for (std::size_t i = 0; i < state_->count; ++i) {
-            std::lock_guard lock(state_->shards[i].mutex);
+            std::lock_guard held(state_->shards[i].lock);
             n += state_->shards[i].entries.size();
         }
         return n;
@@ -162,7 +164,7 @@ private:
 
     // Padded to a cache line each, so two threads on two shards do not share one.
     struct alignas(64) shard {
-        std::mutex mutex;
+        llm::detail::spin_lock lock; // held for a lookup, then a few numbers' arithmetic or a value's copy
         std::unordered_map<std::string, entry, key_hash, key_equal> entries;
         std::size_t sweep_at = 64; // the next size at which expired entries are dropped
     };
@@ -191,7 +193,7 @@ private:
     {
         const hashed key(s.key, state_->seed);
         auto& sh = state_->shard_of(key);
-        std::lock_guard lock(sh.mutex);
+        std::lock_guard held(sh.lock);
         auto it = sh.entries.find(key);
         if (it != sh.entries.end() && it->second.expires <= now)
             it->second.numbers.clear(); // expired: the operation sees an absent key

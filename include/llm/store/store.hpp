@@ -19,7 +19,6 @@
 #include <algorithm>   // std::copy
 #include <array>       // joined scripts
 #include <chrono>      // milliseconds
-#include <cmath>       // std::floor
 #include <concepts>    // copyable, same_as
 #include <cstdint>     // std::int64_t
 #include <optional>    // get
@@ -42,13 +41,13 @@ using key_text = detail::small_string<56>;
 template <class Op>
 struct step {
     // Builds the key in place, from a key_text or any text.
-    template <class Key>
-    requires(!std::is_invocable_v<Key&>) step(Key&& k, Op o) : key(std::forward<Key>(k)), op(std::move(o)) {}
+    template <class Key, class O = Op>
+    requires(!std::is_invocable_v<Key&>) step(Key&& k, O&& o) : key(std::forward<Key>(k)), op(std::forward<O>(o)) {}
 
     // Names the key with what name() returns, made where it stays: a key just written and then
     // moved costs a stall as its bytes are read back before they reach the cache.
-    template <class Name>
-    requires std::is_invocable_r_v<key_text, Name&> step(Name&& name, Op o) : key(name()), op(std::move(o)) {}
+    template <class Name, class O = Op>
+    requires std::is_invocable_r_v<key_text, Name&> step(Name&& name, O&& o) : key(name()), op(std::forward<O>(o)) {}
 
     key_text key;
     Op op;
@@ -67,7 +66,8 @@ using outcomes = detail::inline_vector<Outcome, max_steps>;
 // numbers are doubles, exact for these, and every replica computes with the same values.
 inline double milliseconds_of(time_point t) noexcept
 {
-    return std::floor(std::chrono::duration<double, std::milli>(t.time_since_epoch()).count());
+    // Counted in integers, then converted: exact, where dividing a double of nanoseconds is not.
+    return static_cast<double>(std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count());
 }
 
 // The Lua every operation's script can call: a cell is its numbers as little-endian IEEE
@@ -226,39 +226,64 @@ public:
     // The key of `id`, with `more` after the frame's own tail (a budget names its window so).
     key_text operator()(std::string_view id, std::string_view more = {}) const
     {
-        // Ids are short and seldom need escaping: a plain scan that stops at the first escape
-        // beats a vectorised count, whose setup alone costs more than the bytes.
-        std::size_t escapes = 0;
-        if (std::any_of(id.begin(), id.end(), escaped))
-            for (const char ch : id)
-                escapes += escaped(ch);
-        key_text key;
-        char* out = key.extend(head_.size() + id.size() + 2 * escapes + tail_.size() + more.size());
-        out = llm::detail::copy_short(out, head_.data(), head_.size());
-        if (escapes == 0)
-            out = llm::detail::copy_short(out, id.data(), id.size());
-        else
-            for (const char ch : id) {
-                if (escaped(ch)) {
-                    constexpr char hex[] = "0123456789ABCDEF";
-                    const auto byte = static_cast<unsigned char>(ch);
-                    *out++ = '%';
-                    *out++ = hex[byte >> 4];
-                    *out++ = hex[byte & 0xf];
-                } else {
-                    *out++ = ch;
-                }
-            }
-        out = llm::detail::copy_short(out, tail_.data(), tail_.size());
-        llm::detail::copy_short(out, more.data(), more.size());
-        return key;
+        if (needs_escaping(id)) [[unlikely]]
+            return join(escape(id), more);
+        return join(id, more);
     }
 
 private:
-    static bool escaped(char ch) noexcept
+    key_text join(std::string_view id, std::string_view more) const
     {
-        const auto byte = static_cast<unsigned char>(ch);
-        return byte == '{' || byte == '}' || byte == '%' || byte < 0x20 || byte == 0x7f;
+        key_text key;
+        char* out = key.extend(head_.size() + id.size() + tail_.size() + more.size());
+        out = copy(out, head_);
+        out = copy(out, id);
+        out = copy(out, tail_);
+        copy(out, more);
+        return key;
+    }
+
+    // The bytes that could end the tag early or pose as an escape: braces, '%', control bytes.
+    static constexpr auto escaped = [] {
+        std::array<bool, 256> table{};
+        for (int b = 0; b < 0x20; ++b)
+            table[static_cast<std::size_t>(b)] = true;
+        for (const char b : {'{', '}', '%', '\x7f'})
+            table[static_cast<unsigned char>(b)] = true;
+        return table;
+    }();
+
+    // Ids are short and seldom need escaping: every byte is looked up, with no branch per byte.
+    static bool needs_escaping(std::string_view id) noexcept
+    {
+        bool any = false;
+        for (const char ch : id)
+            any |= escaped[static_cast<unsigned char>(ch)];
+        return any;
+    }
+
+    // The id with each byte of `escaped` percent-encoded: the rare path, kept out of join().
+    static std::string escape(std::string_view id)
+    {
+        std::string out;
+        for (const char ch : id) {
+            if (escaped[static_cast<unsigned char>(ch)]) {
+                constexpr char hex[] = "0123456789ABCDEF";
+                const auto byte = static_cast<unsigned char>(ch);
+                out += '%';
+                out += hex[byte >> 4];
+                out += hex[byte & 0xf];
+            } else {
+                out += ch;
+            }
+        }
+        return out;
+    }
+
+    // One part of the key: a few bytes, copied inline (a call would cost more than the copy).
+    static char* copy(char* out, std::string_view part) noexcept
+    {
+        return llm::detail::copy_short(out, part.data(), part.size());
     }
 
     key_text head_;
