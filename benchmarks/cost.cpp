@@ -120,6 +120,42 @@ auto reservation_half = [](llm::request& r) {
     return budget.reserve(r, noon);
 };
 
+// Where memory_check's time goes, by parts: its three store steps with their keys made
+// beforehand (as the policies make them), and the three keys alone.
+void memory_prebuilt_steps(benchmark::State& state)
+{
+    static llm::store::memory s;
+    llm::rate_limit::bucket_take take;
+    take.limits.push_back({1e12, 3'600'000, 1});
+    llm::store::steps<llm::rate_limit::bucket_take> rate;
+    rate.push_back({"llm:{u:alice}:rate0", take});
+    const llm::budget::hold hold{20781, 1, 1e15, 150, 116, 30h};
+    llm::store::steps<llm::budget::hold> budget;
+    budget.push_back({"llm:{u:alice}:budget:d20781", hold});
+    budget.push_back({"llm:{t:acme}:budget:d20781", hold});
+    for (auto _ : state) {
+        auto admitted = llm::store::apply_batch(s, rate, noon);
+        auto held = llm::store::apply_batch(s, budget, noon);
+        benchmark::DoNotOptimize(admitted);
+        benchmark::DoNotOptimize(held);
+    }
+}
+
+void memory_keys(benchmark::State& state)
+{
+    const llm::store::key_frame rate("llm", "u", "rate0"), user("llm", "u", "budget:"), tenant("llm", "t", "budget:");
+    const auto r = question();
+    const std::string day = "d20781";
+    for (auto _ : state) {
+        auto a = rate(r.identity.user);
+        auto b = user(r.identity.user, day);
+        auto c = tenant(r.identity.tenant, day);
+        benchmark::DoNotOptimize(a);
+        benchmark::DoNotOptimize(b);
+        benchmark::DoNotOptimize(c);
+    }
+}
+
 void memory_check_and_commit(benchmark::State& state)
 {
     static llm::store::memory s;
@@ -298,6 +334,8 @@ BENCHMARK_CAPTURE(memory_alone, reservation, reservation_half)
     ->MinTime(0.2)
     ->Repetitions(9)
     ->ReportAggregatesOnly(true);
+BENCHMARK(memory_prebuilt_steps)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
+BENCHMARK(memory_keys)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK(memory_check_and_commit)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK(memory_check_and_commit)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
 BENCHMARK(sqlite_raw_baseline)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true);
