@@ -35,8 +35,6 @@ TEST_CASE("a key_frame makes the same keys as scoped_key, with what follows its 
     CHECK(rate(std::string(100, '{')).size() == 7 + 300 + 7); // every brace encoded
 }
 
-// store::memory hashes and compares keys a word at a time: keys that differ in a single byte,
-// at any length and any place (the words' overlapping tails included), stay apart.
 TEST_CASE("a key_frame escapes an id and still appends what follows", "[cost][store]")
 {
     const llm::store::key_frame budget("llm", "u", "budget:");
@@ -58,6 +56,8 @@ TEST_CASE("operations count time in whole milliseconds, exactly", "[cost][store]
     CHECK(llm::store::milliseconds_of(llm::time_point{nanoseconds{1'764'000'000'124'000'000}}) == 1'764'000'000'124.0);
 }
 
+// store::memory hashes and compares keys a word at a time: keys that differ in a single byte,
+// at any length and any place (the words' overlapping tails included), stay apart.
 TEST_CASE("store::memory keeps apart keys that differ in one byte", "[cost][store]")
 {
     using namespace std::chrono_literals;

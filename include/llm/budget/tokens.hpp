@@ -178,7 +178,7 @@ public:
                                  -> result<std::vector<balance>> {
                                      if (!done)
                                          return std::move(done).error();
-                                     const double scale = options_.unit == unit::usd ? 1e6 : 1;
+                                     const double scale = store_unit();
                                      for (std::size_t i = 0; i < out.size(); ++i) {
                                          auto& b = out[i];
                                          b.spent = static_cast<double>(done.value()[i].spent);
@@ -201,7 +201,7 @@ private:
     {
         for (const double a : options_.alert_at)
             thresholds_.push_back(a * 1000);
-        const double scale = options_.unit == unit::usd ? 1e6 : 1;
+        const double scale = store_unit();
         for (const auto s : {scope::user, scope::tenant, scope::global}) {
             frames_.emplace_back(options_.prefix, std::string_view(name_of(s), 1), "budget:");
             const auto& limit = s == scope::user     ? limits_.per_user
@@ -349,7 +349,10 @@ private:
             f(scope::global, std::string_view(), limit_of(scope::global));
     }
 
-    // In the store's unit: dollars are kept as micro-dollars.
+    // Store units per budget unit: dollars are kept as micro-dollars.
+    double store_unit() const noexcept { return options_.unit == unit::usd ? 1e6 : 1; }
+
+    // In the store's unit.
     double limit_of(budget::scope s) const { return in_store_unit_[static_cast<std::size_t>(s)]; }
 
     store::key_text key(budget::scope s, std::string_view id, const window::position& at) const
@@ -490,7 +493,7 @@ private:
     {
         if (!options_.on_alert || o.fired == 0)
             return;
-        const double scale = options_.unit == unit::usd ? 1e6 : 1;
+        const double scale = store_unit();
         for (std::size_t t = 0; t < options_.alert_at.size(); ++t)
             if ((o.fired >> t) & 1)
                 options_.on_alert(alert{.scope = name_of(res.scopes[i]),
