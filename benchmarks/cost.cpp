@@ -1,8 +1,9 @@
 // What cost control costs a call, on each store.
 //
 // In memory: a rate-limit check plus a budget reservation (and, separately, the whole cycle with
-// the commit), uncontended and with two threads on the same user, against the least a
-// thread-safe keyed counter does: a mutex and a hash-map update under a prebuilt key.
+// the commit), uncontended, with two threads on the same user, and with many users taking
+// turns, against the least a thread-safe keyed counter does: a mutex and a hash-map update under
+// a prebuilt key.
 // SQLite: a budget reservation and its commit (two transactions) against the same two
 // transactions written directly with sqlite3 on a file set up alike.
 // Redis: rate-limit checks per second through store::redis, many in flight on its one
@@ -90,6 +91,29 @@ void memory_check(benchmark::State& state)
     static auto budget = budget_on(s);
     auto r = question();
     for (auto _ : state) {
+        auto admitted = limiter.acquire(r, noon);
+        auto held = budget.reserve(r, noon);
+        benchmark::DoNotOptimize(admitted);
+        benchmark::DoNotOptimize(held);
+    }
+}
+
+// memory_check with 10 000 users of 100 tenants taking turns: more identities than a thread
+// remembers cells for, so most steps search the store by key, as in a busy service.
+void memory_check_many_users(benchmark::State& state)
+{
+    static llm::store::memory s;
+    static auto limiter = limiter_on(s);
+    static auto budget = budget_on(s);
+    std::vector<llm::request> calls(10'000, question());
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        calls[i].identity.user = "user-" + std::to_string(i);
+        calls[i].identity.tenant = "tenant-" + std::to_string(i % 100);
+    }
+    std::size_t next = 0;
+    for (auto _ : state) {
+        auto& r = calls[next];
+        next = next + 1 == calls.size() ? 0 : next + 1;
         auto admitted = limiter.acquire(r, noon);
         auto held = budget.reserve(r, noon);
         benchmark::DoNotOptimize(admitted);
@@ -329,6 +353,7 @@ BENCHMARK(mutex_map_baseline)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnl
 BENCHMARK(mutex_map_baseline)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
 BENCHMARK(memory_check)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK(memory_check)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true)->Threads(2);
+BENCHMARK(memory_check_many_users)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK_CAPTURE(memory_alone, rate_limit, rate_limit_half)->MinTime(0.2)->Repetitions(9)->ReportAggregatesOnly(true);
 BENCHMARK_CAPTURE(memory_alone, reservation, reservation_half)
     ->MinTime(0.2)
@@ -361,6 +386,7 @@ int main(int argc, char** argv)
     std::printf("\n");
     ratio("mutex_map_baseline", "mutex_map_baseline");
     ratio("memory_check", "mutex_map_baseline");
+    ratio("memory_check_many_users", "mutex_map_baseline");
     ratio("memory_alone/rate_limit", "mutex_map_baseline");
     ratio("memory_alone/reservation", "mutex_map_baseline");
     ratio("memory_check_and_commit", "mutex_map_baseline");

@@ -6,6 +6,8 @@
 // descheduled (or busy sweeping a large shard) gets the processor back instead of being starved.
 #pragma once
 
+#include <llm/config.hpp>
+
 #include <atomic> // the flag
 #include <thread> // std::this_thread::yield
 
@@ -13,15 +15,11 @@ namespace llm::detail {
 
 class spin_lock {
 public:
-    void lock() noexcept
+    // Inlined where it is taken: uncontended, it is the one exchange.
+    LLM_ALWAYS_INLINE void lock() noexcept
     {
-        int spins = 0;
-        while (held_.exchange(true, std::memory_order_acquire))
-            while (held_.load(std::memory_order_relaxed)) // wait reading, not writing, the line
-                if (++spins < 64)
-                    pause();
-                else
-                    std::this_thread::yield();
+        if (held_.exchange(true, std::memory_order_acquire)) [[unlikely]]
+            wait();
     }
 
     bool try_lock() noexcept
@@ -32,6 +30,19 @@ public:
     void unlock() noexcept { held_.store(false, std::memory_order_release); }
 
 private:
+    // Taken: spin a little, then yield, until the holder leaves.
+    void wait() noexcept
+    {
+        int spins = 0;
+        do
+            while (held_.load(std::memory_order_relaxed)) // wait reading, not writing, the line
+                if (++spins < 64)
+                    pause();
+                else
+                    std::this_thread::yield();
+        while (held_.exchange(true, std::memory_order_acquire));
+    }
+
     // Tells the core this is a wait loop: it slows the loop and frees resources for the holder.
     static void pause() noexcept
     {
