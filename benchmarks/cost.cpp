@@ -98,8 +98,8 @@ void memory_check(benchmark::State& state)
     }
 }
 
-// memory_check with 10 000 users of 100 tenants taking turns: more identities than a thread
-// remembers cells for, so most steps search the store by key, as in a busy service.
+// memory_check with 10 000 users of 100 tenants taking turns, as in a busy service: each call
+// reaches cells that other calls have pushed out of the processor's caches since.
 void memory_check_many_users(benchmark::State& state)
 {
     static llm::store::memory s;

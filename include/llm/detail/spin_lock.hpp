@@ -30,7 +30,8 @@ public:
     void unlock() noexcept { held_.store(false, std::memory_order_release); }
 
 private:
-    // Taken: spin a little, then yield, until the holder leaves.
+    // Held by another: spin a little, then yield, until it is left. Apart from lock(), so that
+    // the inlined part stays one exchange and a branch.
     void wait() noexcept
     {
         int spins = 0;
