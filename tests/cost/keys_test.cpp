@@ -35,6 +35,22 @@ TEST_CASE("a key_frame makes the same keys as scoped_key, with what follows its 
     CHECK(rate(std::string(100, '{')).size() == 7 + 300 + 7); // every brace encoded
 }
 
+// Short frame parts are copied whole and overwritten by the next part: every length around the
+// limits of that path gives the same key as plain concatenation.
+TEST_CASE("a key_frame joins its parts exactly at every length", "[cost][store]")
+{
+    for (std::size_t prefix = 1; prefix <= 14; ++prefix)
+        for (std::size_t what = 1; what <= 16; ++what) {
+            const std::string p(prefix, 'p'), w(what, 'w');
+            const llm::store::key_frame frame(p, "u", w);
+            for (std::size_t id = 0; id <= 30; ++id)
+                for (std::size_t more = 0; more <= 8; ++more) {
+                    const std::string i(id, 'i'), m(more, 'm');
+                    REQUIRE(frame(i, m).view() == p + ":{u:" + i + "}:" + w + m);
+                }
+        }
+}
+
 TEST_CASE("a key_frame escapes an id and still appends what follows", "[cost][store]")
 {
     const llm::store::key_frame budget("llm", "u", "budget:");

@@ -5,6 +5,7 @@
 #include <llm/config.hpp>
 
 #include <algorithm>   // std::max
+#include <cassert>     // extend_inline
 #include <charconv>    // std::to_chars
 #include <cstddef>     // std::size_t
 #include <cstdint>     // std::int64_t
@@ -42,6 +43,8 @@ LLM_ALWAYS_INLINE char* copy_short(char* out, const char* in, std::size_t n) noe
 template <std::size_t Inline>
 class small_string {
 public:
+    static constexpr std::size_t inline_capacity = Inline;
+
     small_string() noexcept {} // leaves the bytes past size_ unset, even when value-initialised
     // From any text: a std::string, a string_view, a literal.
     template <class Text>
@@ -102,6 +105,14 @@ public:
     {
         reserve(size_ + n);
         return data() + std::exchange(size_, size_ + n);
+    }
+
+    // extend() on an empty string that the caller knows `n` fits in place: no test of either.
+    char* extend_inline(std::size_t n) noexcept
+    {
+        assert(size_ == 0 && n <= Inline);
+        size_ = n;
+        return inline_;
     }
 
     small_string& append_number(std::int64_t n)

@@ -1,19 +1,21 @@
 // store::memory: counters and values in this process, shared by every thread. Keys are spread
 // over shards, each with its own lock, so calls for different users rarely wait for each other
-// and no lock covers the whole store.
+// and no lock covers the whole store. A shard is an open-addressing table of each key's hash
+// beside its entry: a lookup reads one slot, then the entry that holds the key's text and its
+// numbers, where a node-based map would follow a bucket, a node and the text apart.
 #pragma once
 
 #include <llm/detail/spin_lock.hpp>
 #include <llm/store/store.hpp>
 
-#include <algorithm>     // std::max
-#include <bit>           // std::bit_ceil
-#include <cstddef>       // std::size_t
-#include <cstring>       // std::memcpy
-#include <memory>        // std::shared_ptr
-#include <mutex>         // std::lock_guard
-#include <thread>        // hardware_concurrency
-#include <unordered_map> // a shard's keys
+#include <algorithm> // std::max
+#include <bit>       // std::bit_ceil
+#include <cstddef>   // std::size_t
+#include <cstring>   // std::memcpy
+#include <memory>    // std::shared_ptr
+#include <mutex>     // std::lock_guard
+#include <thread>    // hardware_concurrency
+#include <vector>    // a shard's slots
 
 namespace llm::store {
 
@@ -39,10 +41,10 @@ public:
         const hashed k(key, state_->seed);
         auto& sh = state_->shard_of(k);
         std::lock_guard held(sh.lock);
-        auto it = sh.entries.find(k);
-        if (it == sh.entries.end() || it->second.expires <= now)
+        const entry* e = sh.entries.find(k);
+        if (!e || e->expires <= now)
             return std::optional<std::string>{};
-        return std::optional<std::string>{it->second.text};
+        return std::optional<std::string>{e->text};
     }
 
     result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl, time_point now) const
@@ -51,7 +53,7 @@ public:
         auto& sh = state_->shard_of(k);
         std::lock_guard held(sh.lock);
         if (ttl <= std::chrono::milliseconds::zero()) {
-            erase(sh, k);
+            sh.entries.erase(k);
             return success();
         }
         auto& e = find_or_add(sh, k, now);
@@ -73,6 +75,7 @@ public:
 
 private:
     struct entry {
+        key_text key;
         cell numbers;
         std::string text;
         time_point expires;
@@ -144,28 +147,119 @@ private:
         return x == y;
     }
 
-    struct key_hash {
-        using is_transparent = void;
-        // Declared apart: the map asks whether one can be made by default before memory is
-        // complete, when a default argument or member initialiser is not yet known.
-        key_hash() noexcept : seed(0) {}
-        explicit key_hash(std::uint64_t s) noexcept : seed(s) {}
-        std::uint64_t seed;
-        std::size_t operator()(const hashed& k) const noexcept { return k.hash; }
-        std::size_t operator()(const std::string& k) const noexcept { return hash_of(k, seed); }
-    };
+    // One shard's keys: slots of a hash and the entry it belongs to, a power of two of them,
+    // found by linear probing and never more than half full. Erasing moves the rest of a run back
+    // into the gap, so no slot is ever a tombstone and a miss stops at the first empty slot.
+    class table {
+    public:
+        entry* find(const hashed& key) const noexcept
+        {
+            if (slots_.empty())
+                return nullptr;
+            for (std::size_t i = key.hash & mask();; i = (i + 1) & mask()) {
+                const slot& s = slots_[i];
+                if (!s.e)
+                    return nullptr;
+                if (s.hash == key.hash && same(s.e->key, key.text))
+                    return s.e.get();
+            }
+        }
 
-    struct key_equal {
-        using is_transparent = void;
-        bool operator()(const std::string& a, const hashed& b) const noexcept { return same(a, b.text); }
-        bool operator()(const hashed& a, const std::string& b) const noexcept { return same(a.text, b); }
-        bool operator()(const std::string& a, const std::string& b) const noexcept { return same(a, b); }
+        // Adds the key, which must be absent.
+        entry& add(const hashed& key)
+        {
+            if (2 * (count_ + 1) > slots_.size())
+                rehash(std::max<std::size_t>(16, 2 * slots_.size()));
+            auto e = std::make_unique<entry>();
+            e->key = key.text;
+            entry& added = *e;
+            place(slot{key.hash, std::move(e)});
+            ++count_;
+            return added;
+        }
+
+        void erase(const hashed& key) noexcept
+        {
+            if (slots_.empty())
+                return;
+            for (std::size_t i = key.hash & mask();; i = (i + 1) & mask()) {
+                if (!slots_[i].e)
+                    return;
+                if (slots_[i].hash == key.hash && same(slots_[i].e->key, key.text))
+                    return erase_at(i);
+            }
+        }
+
+        // Drops every entry for which drop(entry) is true, and sizes the slots for the rest.
+        template <class Drop>
+        void erase_if(Drop drop)
+        {
+            std::vector<slot> old = std::move(slots_);
+            slots_.clear();
+            count_ = 0;
+            std::size_t live = 0;
+            for (const auto& s : old)
+                live += s.e && !drop(*s.e);
+            slots_.resize(std::max<std::size_t>(16, std::bit_ceil(2 * live + 1)));
+            for (auto& s : old)
+                if (s.e && !drop(*s.e)) {
+                    place(std::move(s));
+                    ++count_;
+                }
+        }
+
+        std::size_t size() const noexcept { return count_; }
+
+    private:
+        struct slot {
+            std::size_t hash = 0;
+            std::unique_ptr<entry> e; // null: the slot is empty
+        };
+
+        std::size_t mask() const noexcept { return slots_.size() - 1; }
+
+        void place(slot&& s) noexcept
+        {
+            std::size_t i = s.hash & mask();
+            while (slots_[i].e)
+                i = (i + 1) & mask();
+            slots_[i] = std::move(s);
+        }
+
+        void rehash(std::size_t size)
+        {
+            std::vector<slot> old = std::move(slots_);
+            slots_.clear();
+            slots_.resize(size);
+            for (auto& s : old)
+                if (s.e)
+                    place(std::move(s));
+        }
+
+        // Empties slot i, then moves back each later slot of the run that may sit there: one
+        // whose home is not between the gap and where it is now (cyclically).
+        void erase_at(std::size_t i) noexcept
+        {
+            slots_[i].e.reset();
+            --count_;
+            for (std::size_t j = (i + 1) & mask(); slots_[j].e; j = (j + 1) & mask()) {
+                const std::size_t home = slots_[j].hash & mask();
+                const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+                if (!stays) {
+                    slots_[i] = std::move(slots_[j]);
+                    i = j;
+                }
+            }
+        }
+
+        std::vector<slot> slots_;
+        std::size_t count_ = 0;
     };
 
     // Padded to a cache line each, so two threads on two shards do not share one.
     struct alignas(64) shard {
         llm::detail::spin_lock lock; // held for a lookup, then a few numbers' arithmetic or a value's copy
-        std::unordered_map<std::string, entry, key_hash, key_equal> entries;
+        table entries;
         std::size_t sweep_at = 64; // the next size at which expired entries are dropped
     };
 
@@ -178,8 +272,6 @@ private:
               seed(reinterpret_cast<std::uintptr_t>(this) ^
                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()))
         {
-            for (std::size_t i = 0; i < count; ++i)
-                shards[i].entries = decltype(shard::entries)(0, key_hash{seed});
         }
         std::size_t count;
         std::unique_ptr<shard[]> shards;
@@ -194,44 +286,38 @@ private:
         const hashed key(s.key, state_->seed);
         auto& sh = state_->shard_of(key);
         std::lock_guard held(sh.lock);
-        auto it = sh.entries.find(key);
-        if (it != sh.entries.end() && it->second.expires <= now)
-            it->second.numbers.clear(); // expired: the operation sees an absent key
-        if (it == sh.entries.end()) {
+        entry* e = sh.entries.find(key);
+        if (e && e->expires <= now)
+            e->numbers.clear(); // expired: the operation sees an absent key
+        if (!e) {
             cell fresh;
             auto outcome = s.op.apply(fresh, now);
             if (outcome.keep > std::chrono::milliseconds::zero() && !fresh.empty()) {
-                auto& e = find_or_add(sh, key, now);
-                e.numbers = std::move(fresh);
-                e.expires = now + outcome.keep;
+                auto& added = find_or_add(sh, key, now);
+                added.numbers = std::move(fresh);
+                added.expires = now + outcome.keep;
             }
             return outcome;
         }
-        auto outcome = s.op.apply(it->second.numbers, now);
-        if (outcome.keep > std::chrono::milliseconds::zero() && !it->second.numbers.empty())
-            it->second.expires = now + outcome.keep;
+        auto outcome = s.op.apply(e->numbers, now);
+        if (outcome.keep > std::chrono::milliseconds::zero() && !e->numbers.empty())
+            e->expires = now + outcome.keep;
         else
-            sh.entries.erase(it);
+            sh.entries.erase(key);
         return outcome;
     }
 
-    // Adding is where the map grows, so it is also where expired entries are swept: each sweep
+    // Adding is where the table grows, so it is also where expired entries are swept: each sweep
     // happens after the shard doubled, which keeps its cost constant per insertion.
     static entry& find_or_add(shard& sh, const hashed& key, time_point now)
     {
-        if (auto it = sh.entries.find(key); it != sh.entries.end())
-            return it->second;
+        if (entry* e = sh.entries.find(key))
+            return *e;
         if (sh.entries.size() >= sh.sweep_at) {
-            std::erase_if(sh.entries, [&](const auto& kv) { return kv.second.expires <= now; });
+            sh.entries.erase_if([&](const entry& e) { return e.expires <= now; });
             sh.sweep_at = std::max<std::size_t>(64, 2 * sh.entries.size());
         }
-        return sh.entries.emplace(std::string(key.text), entry{}).first->second;
-    }
-
-    static void erase(shard& sh, const hashed& key)
-    {
-        if (auto it = sh.entries.find(key); it != sh.entries.end())
-            sh.entries.erase(it);
+        return sh.entries.add(key);
     }
 
     std::shared_ptr<state> state_;

@@ -21,6 +21,7 @@
 #include <chrono>      // milliseconds
 #include <concepts>    // copyable, same_as
 #include <cstdint>     // std::int64_t
+#include <cstring>     // std::memcpy
 #include <optional>    // get
 #include <span>        // steps, replies
 #include <string>      // keys, values
@@ -221,6 +222,11 @@ public:
     {
         head_.append(prefix).append(":{").append(scope).append(':');
         tail_.append("}:").append(what);
+        short_parts_ = head_.size() <= part_width && tail_.size() <= part_width;
+        if (short_parts_) {
+            std::memcpy(short_head_, head_.data(), head_.size());
+            std::memcpy(short_tail_, tail_.data(), tail_.size());
+        }
     }
 
     // The key of `id`, with `more` after the frame's own tail (a budget names its window so).
@@ -228,10 +234,30 @@ public:
     {
         if (needs_escaping(id)) [[unlikely]]
             return join(escape(id), more);
+        if (short_parts_ && id.size() + more.size() <= key_text::inline_capacity - 2 * part_width) [[likely]]
+            return join_short(id, more);
         return join(id, more);
     }
 
 private:
+    // Frame parts up to this long are kept in arrays of this size and copied whole, as two fixed
+    // moves, each part's end then written over by the next: the usual key costs a few moves
+    // instead of a branch on each part's length. With the head and the tail at most this long
+    // and the id and `more` at most key_text's buffer less twice this, every whole copy stays
+    // inside that buffer.
+    static constexpr std::size_t part_width = 16;
+
+    key_text join_short(std::string_view id, std::string_view more) const
+    {
+        key_text key;
+        char* out = key.extend_inline(head_.size() + id.size() + tail_.size() + more.size());
+        std::memcpy(out, short_head_, part_width);
+        out = copy(out + head_.size(), id);
+        std::memcpy(out, short_tail_, part_width);
+        copy(out + tail_.size(), more);
+        return key;
+    }
+
     key_text join(std::string_view id, std::string_view more) const
     {
         key_text key;
@@ -281,13 +307,16 @@ private:
     }
 
     // One part of the key: a few bytes, copied inline (a call would cost more than the copy).
-    static char* copy(char* out, std::string_view part) noexcept
+    LLM_ALWAYS_INLINE static char* copy(char* out, std::string_view part) noexcept
     {
         return llm::detail::copy_short(out, part.data(), part.size());
     }
 
     key_text head_;
     key_text tail_;
+    bool short_parts_ = false;
+    char short_head_[part_width] = {}; // head_ and tail_ when they fit, zero-padded
+    char short_tail_[part_width] = {};
 };
 
 // The name of a key of one scope, e.g. "llm:{u:alice}:budget:d20781" (see key_frame).
