@@ -99,6 +99,10 @@ class tokens {
 public:
     // What a reserve() held, handed back to commit() or release().
     struct reservation {
+        // User-provided, so that making one in place (as a result does) does not first clear
+        // all of its few hundred bytes: only the members below are set.
+        reservation() noexcept {}
+
         llm::detail::inline_vector<store::key_text, 3> keys;
         llm::detail::inline_vector<budget::scope, 3> scopes; // of each key
         double slot = 0;                                     // the window's slot when reserved
@@ -229,11 +233,17 @@ private:
             return reserve_now(r, input, now);
     }
 
+    // What a reservation asks of every scope, in the store's unit: `want`, or at least `minimum`.
+    struct ask {
+        double want = 0;
+        double minimum = 0;
+    };
+
     // What a reservation settles before asking the store: r.max_tokens within the per-request
-    // ceiling, `res` filled but for what the store grants, and a hold for every scope with a
-    // limit in `batch`. An error when the call is refused without asking.
+    // ceiling, `res` filled (a key for every scope with a limit) but for what the store grants,
+    // and what to ask of each scope. An error when the call is refused without asking.
     std::optional<error> plan(request& r, std::uint64_t input, const window::position& at, reservation& res,
-                              store::steps<hold>& batch, std::uint64_t& output) const
+                              std::uint64_t& output, ask& asked) const
     {
         output = r.max_tokens.value_or(options_.assumed_output_tokens);
         if (limits_.per_request) {
@@ -251,41 +261,66 @@ private:
         res.model = r.model;
         res.slot = at.slot;
         const auto fewest = std::min<std::uint64_t>(output, options_.min_output_tokens);
-        double want = static_cast<double>(input + output);
-        double minimum = static_cast<double>(input + (options_.clamp_max_tokens ? fewest : output));
+        asked.want = static_cast<double>(input + output);
+        asked.minimum = static_cast<double>(input + (options_.clamp_max_tokens ? fewest : output));
         if (options_.unit == unit::usd) {
             auto priced = amount(r.model, input, output);
             if (!priced)
                 return std::move(priced).error();
-            want = priced.value();
-            minimum = options_.clamp_max_tokens ? amount(r.model, input, fewest).value() : want;
+            asked.want = priced.value();
+            asked.minimum = options_.clamp_max_tokens ? amount(r.model, input, fewest).value() : asked.want;
         }
-        for_each_scope(r.identity, [&](budget::scope s, std::string_view id, double limit) {
+        for_each_scope(r.identity, [&](budget::scope s, std::string_view id, double) {
             res.scopes.push_back(s);
-            batch.emplace_back([&] { return key(s, id, at); }, hold{at.slot, at.slots, limit, want, minimum, at.keep});
+            res.keys.emplace_back_made([&] { return key(s, id, at); });
         });
-        for (const auto& step : batch)
-            res.keys.push_back(step.key);
         return std::nullopt;
     }
 
+    // The hold of the i-th scope of `res`.
+    hold hold_of(const reservation& res, std::size_t i, const window::position& at, const ask& asked) const
+    {
+        return hold{at.slot, at.slots, limit_of(res.scopes[i]), asked.want, asked.minimum, at.keep};
+    }
+
+    store::steps<hold> holds(const reservation& res, const window::position& at, const ask& asked) const
+    {
+        store::steps<hold> batch;
+        for (std::size_t i = 0; i < res.keys.size(); ++i)
+            batch.emplace_back(res.keys[i], hold_of(res, i, at, asked));
+        return batch;
+    }
+
     // A store that answers at once: the reservation is made and decided inside the result that
-    // returns it, never moved.
+    // returns it, never moved. One that answers each step directly (store::memory) is asked with
+    // the reservation's own keys, as no batch is needed.
     result<reservation> reserve_now(request& r, std::uint64_t input, time_point now)
     {
         result<reservation> out(std::in_place_type<reservation>);
         auto& res = out.assume_value();
         const auto at = options_.window.at(now);
-        store::steps<hold> batch;
         std::uint64_t output = 0;
-        if (auto refusal = plan(r, input, at, res, batch, output)) {
+        ask asked;
+        if (auto refusal = plan(r, input, at, res, output, asked)) {
             out = std::move(*refusal);
             return out;
         }
-        if (batch.empty())
+        if (res.keys.empty())
             return out;
         store::steps<settle> give_back;
-        auto refusal = decide(r, res, at, input, output, store::apply_batch(store_, batch, now), give_back);
+        // Made by the call that decides: an optional<error> declared empty, then assigned, is
+        // cleared whole first.
+        auto refusal = [&] {
+            if constexpr (store::applies_directly<Store, hold>) {
+                store::outcomes<hold::outcome> held;
+                for (std::size_t i = 0; i < res.keys.size(); ++i)
+                    held.push_back(store_.apply_one(res.keys[i], hold_of(res, i, at, asked), now));
+                return decide_holds(r, res, at, input, output, held, give_back);
+            } else {
+                return decide(r, res, at, input, output, store::apply_batch(store_, holds(res, at, asked), now),
+                              give_back);
+            }
+        }();
         if (!give_back.empty())
             if (auto given = store::apply_batch(store_, give_back, now); !given)
                 report(given.error());
@@ -296,14 +331,15 @@ private:
 
     auto reserve_later(request& r, std::uint64_t input, time_point now)
     {
-        reservation res; // filled member by member: g++ clears a braced one whole first
+        reservation res;
         const auto at = options_.window.at(now);
-        store::steps<hold> batch;
         std::uint64_t output = 0;
-        if (auto refusal = plan(r, input, at, res, batch, output))
+        ask asked;
+        if (auto refusal = plan(r, input, at, res, output, asked))
             return refuse_now(std::move(*refusal));
-        if (batch.empty())
+        if (res.keys.empty())
             return finish(std::move(res), {}, now);
+        auto batch = holds(res, at, asked);
         return store::apply_then(store_, std::move(batch), now,
                                  [this, &r, res = std::move(res), at, input, output,
                                   now](result<store::outcomes<hold::outcome>> done) mutable {
@@ -404,7 +440,13 @@ private:
             res.held = 0;
             return std::nullopt;
         }
-        const auto& held = done.value();
+        return decide_holds(r, res, at, input, output, done.value(), give_back);
+    }
+
+    std::optional<error> decide_holds(request& r, reservation& res, const window::position& at, std::uint64_t input,
+                                      std::uint64_t output, const store::outcomes<hold::outcome>& held,
+                                      store::steps<settle>& give_back)
+    {
         std::optional<std::size_t> refused;
         double granted = std::numeric_limits<double>::infinity();
         for (std::size_t i = 0; i < held.size(); ++i) {

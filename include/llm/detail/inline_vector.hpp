@@ -68,6 +68,17 @@ public:
         return *item;
     }
 
+    // Makes the new element from what make() returns, in place: no temporary is moved in, so
+    // text just written is not read back to be copied.
+    template <class Make>
+    T& emplace_back_made(Make&& make)
+    {
+        assert(size_ < Capacity);
+        T* item = ::new (static_cast<void*>(begin() + size_)) T(make());
+        ++size_;
+        return *item;
+    }
+
     T& push_back(const T& value) { return emplace_back(value); }
     T& push_back(T&& value) { return emplace_back(std::move(value)); }
 

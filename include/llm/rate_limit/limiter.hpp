@@ -88,15 +88,26 @@ private:
 
     auto acquire_costing(const request& r, double tokens, time_point now)
     {
-        return store::apply_then(store_, batch(r, tokens), now,
-                                 [this, &r, tokens, now](const result<store::outcomes<verdict>>& done) {
-                                     return decide(r, tokens, now, done);
-                                 });
+        if constexpr (store::applies_directly<Store, Take>)
+            return acquire_directly(r, tokens, now);
+        else
+            return store::apply_then(store_, batch(r, tokens), now,
+                                     [this, &r, tokens, now](const result<store::outcomes<verdict>>& done) {
+                                         return decide(r, tokens, now, done);
+                                     });
     }
 
-    // Adds one rule's step: a call costs one request and `tokens` tokens; a peek costs nothing.
-    void add_step(store::steps<Take>& out, const rule& rl, const request& r, bool give_back, double tokens,
-                  double requests = 1) const
+    // A store that answers each step at once (store::memory): no batch, no result to unwrap.
+    result<void> acquire_directly(const request& r, double tokens, time_point now)
+    {
+        store::outcomes<verdict> verdicts;
+        for (const auto& rl : rules_)
+            verdicts.push_back(store_.apply_one(key_of(rl, r), take(rl, false, tokens), now));
+        return decide_verdicts(r, tokens, now, verdicts);
+    }
+
+    // One rule's operation: a call costs one request and `tokens` tokens; a peek costs nothing.
+    static Take take(const rule& rl, bool give_back, double tokens, double requests = 1)
     {
         Take op{.give_back = give_back};
         if (rl.requests)
@@ -105,8 +116,18 @@ private:
         if (rl.tokens)
             op.limits.push_back(
                 {static_cast<double>(rl.tokens->count), static_cast<double>(rl.tokens->per.count()), tokens});
-        const auto& frame = frames_[static_cast<std::size_t>(&rl - rules_.data())];
-        out.emplace_back([&] { return detail::with_id(rl, r, frame); }, std::move(op));
+        return op;
+    }
+
+    store::key_text key_of(const rule& rl, const request& r) const
+    {
+        return detail::with_id(rl, r, frames_[static_cast<std::size_t>(&rl - rules_.data())]);
+    }
+
+    void add_step(store::steps<Take>& out, const rule& rl, const request& r, bool give_back, double tokens,
+                  double requests = 1) const
+    {
+        out.emplace_back([&] { return key_of(rl, r); }, take(rl, give_back, tokens, requests));
     }
 
     store::steps<Take> batch(const request& r, double tokens) const
@@ -133,7 +154,11 @@ private:
                     "rate limit store unavailable, call refused (fail-closed): " + done.error().message};
             return finish(std::move(e), store::steps<Take>{}, now);
         }
-        const auto& verdicts = done.value();
+        return decide_verdicts(r, tokens, now, done.value());
+    }
+
+    auto decide_verdicts(const request& r, double tokens, time_point now, const store::outcomes<verdict>& verdicts)
+    {
         const verdict* refusal = nullptr;
         std::size_t refused_rule = 0;
         for (std::size_t i = 0; i < verdicts.size(); ++i)

@@ -32,8 +32,37 @@ public:
         // Made inside the result that returns it: moving the outcomes in would copy each.
         result<outcomes<typename Op::outcome>> done(std::in_place_type<outcomes<typename Op::outcome>>);
         for (const auto& s : batch)
-            done.assume_value().push_back(apply_one(s, now));
+            done.assume_value().push_back(apply_one(s.key, s.op, now));
         return done;
+    }
+
+    // One operation on one key, answered at once: it cannot fail. Policies call it directly
+    // (store::applies_directly), without a batch of steps or a result around the outcomes.
+    template <store_operation Op>
+    typename Op::outcome apply_one(std::string_view name, const Op& op, time_point now) const
+    {
+        const hashed key(name, state_->seed);
+        auto& sh = state_->shard_of(key);
+        std::lock_guard held(sh.lock);
+        entry* e = sh.entries.find(key);
+        if (e && e->expires <= now)
+            e->numbers.clear(); // expired: the operation sees an absent key
+        if (!e) {
+            cell fresh;
+            auto outcome = op.apply(fresh, now);
+            if (outcome.keep > std::chrono::milliseconds::zero() && !fresh.empty()) {
+                auto& added = find_or_add(sh, key, now);
+                added.numbers = std::move(fresh);
+                added.expires = now + outcome.keep;
+            }
+            return outcome;
+        }
+        auto outcome = op.apply(e->numbers, now);
+        if (outcome.keep > std::chrono::milliseconds::zero() && !e->numbers.empty())
+            e->expires = now + outcome.keep;
+        else
+            sh.entries.erase(key);
+        return outcome;
     }
 
     result<std::optional<std::string>> get(std::string_view key, time_point now) const
@@ -279,33 +308,6 @@ private:
 
         shard& shard_of(const hashed& key) noexcept { return shards[(key.hash >> 32) & (count - 1)]; }
     };
-
-    template <class Op>
-    typename Op::outcome apply_one(const step<Op>& s, time_point now) const
-    {
-        const hashed key(s.key, state_->seed);
-        auto& sh = state_->shard_of(key);
-        std::lock_guard held(sh.lock);
-        entry* e = sh.entries.find(key);
-        if (e && e->expires <= now)
-            e->numbers.clear(); // expired: the operation sees an absent key
-        if (!e) {
-            cell fresh;
-            auto outcome = s.op.apply(fresh, now);
-            if (outcome.keep > std::chrono::milliseconds::zero() && !fresh.empty()) {
-                auto& added = find_or_add(sh, key, now);
-                added.numbers = std::move(fresh);
-                added.expires = now + outcome.keep;
-            }
-            return outcome;
-        }
-        auto outcome = s.op.apply(e->numbers, now);
-        if (outcome.keep > std::chrono::milliseconds::zero() && !e->numbers.empty())
-            e->expires = now + outcome.keep;
-        else
-            sh.entries.erase(key);
-        return outcome;
-    }
 
     // Adding is where the table grows, so it is also where expired entries are swept: each sweep
     // happens after the shard doubled, which keeps its cost constant per insertion.

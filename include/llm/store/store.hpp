@@ -351,6 +351,17 @@ template <class Store>
 inline constexpr bool answers_later =
     llm::detail::is_awaitable<decltype(std::declval<Store&>().get(std::string_view{}, time_point{}))>::value;
 
+// A store that applies one operation to one key at once and cannot fail (store::memory): a
+// policy calls its apply_one(key, op, now) directly, with no batch of steps to build and no
+// result around the outcomes, and builds its keys where they stay.
+template <class Store, class Op>
+concept applies_directly = requires(const Store& s, std::string_view key, const Op& op, time_point now)
+{
+    {
+        s.apply_one(key, op, now)
+        } -> std::same_as<typename Op::outcome>;
+};
+
 // Store::apply on a batch of steps: the span it takes, over the steps' own storage. The steps
 // must outlive the first suspension of a store that answers later (apply_then keeps them so).
 template <class Store, class Op>
