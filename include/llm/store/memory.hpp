@@ -51,7 +51,7 @@ public:
             cell fresh;
             auto outcome = op.apply(fresh, now);
             if (outcome.keep > std::chrono::milliseconds::zero() && !fresh.empty()) {
-                auto& added = find_or_add(sh, key, now);
+                auto& added = add(sh, key, now);
                 added.numbers = std::move(fresh);
                 added.expires = now + outcome.keep;
             }
@@ -183,15 +183,8 @@ private:
     public:
         entry* find(const hashed& key) const noexcept
         {
-            if (slots_.empty())
-                return nullptr;
-            for (std::size_t i = key.hash & mask();; i = (i + 1) & mask()) {
-                const slot& s = slots_[i];
-                if (!s.e)
-                    return nullptr;
-                if (s.hash == key.hash && same(s.e->key, key.text))
-                    return s.e.get();
-            }
+            const slot* s = slot_of(key);
+            return s ? s->e.get() : nullptr;
         }
 
         // Adds the key, which must be absent.
@@ -209,32 +202,20 @@ private:
 
         void erase(const hashed& key) noexcept
         {
-            if (slots_.empty())
-                return;
-            for (std::size_t i = key.hash & mask();; i = (i + 1) & mask()) {
-                if (!slots_[i].e)
-                    return;
-                if (slots_[i].hash == key.hash && same(slots_[i].e->key, key.text))
-                    return erase_at(i);
-            }
+            if (const slot* s = slot_of(key))
+                erase_at(static_cast<std::size_t>(s - slots_.data()));
         }
 
         // Drops every entry for which drop(entry) is true, and sizes the slots for the rest.
         template <class Drop>
         void erase_if(Drop drop)
         {
-            std::vector<slot> old = std::move(slots_);
-            slots_.clear();
-            count_ = 0;
-            std::size_t live = 0;
-            for (const auto& s : old)
-                live += s.e && !drop(*s.e);
-            slots_.resize(std::max<std::size_t>(16, std::bit_ceil(2 * live + 1)));
-            for (auto& s : old)
-                if (s.e && !drop(*s.e)) {
-                    place(std::move(s));
-                    ++count_;
+            for (auto& s : slots_)
+                if (s.e && drop(*s.e)) {
+                    s.e.reset();
+                    --count_;
                 }
+            rehash(std::max<std::size_t>(16, std::bit_ceil(2 * count_ + 1)));
         }
 
         std::size_t size() const noexcept { return count_; }
@@ -246,6 +227,20 @@ private:
         };
 
         std::size_t mask() const noexcept { return slots_.size() - 1; }
+
+        // The slot holding the key, or null: the probe stops at the first empty slot.
+        const slot* slot_of(const hashed& key) const noexcept
+        {
+            if (slots_.empty())
+                return nullptr;
+            for (std::size_t i = key.hash & mask();; i = (i + 1) & mask()) {
+                const slot& s = slots_[i];
+                if (!s.e)
+                    return nullptr;
+                if (s.hash == key.hash && same(s.e->key, key.text))
+                    return &s;
+            }
+        }
 
         void place(slot&& s) noexcept
         {
@@ -309,12 +304,18 @@ private:
         shard& shard_of(const hashed& key) noexcept { return shards[(key.hash >> 32) & (count - 1)]; }
     };
 
-    // Adding is where the table grows, so it is also where expired entries are swept: each sweep
-    // happens after the shard doubled, which keeps its cost constant per insertion.
     static entry& find_or_add(shard& sh, const hashed& key, time_point now)
     {
         if (entry* e = sh.entries.find(key))
             return *e;
+        return add(sh, key, now);
+    }
+
+    // Adds a key that is absent. Adding is where the table grows, so it is also where expired
+    // entries are swept: each sweep happens after the shard doubled, which keeps its cost
+    // constant per insertion.
+    static entry& add(shard& sh, const hashed& key, time_point now)
+    {
         if (sh.entries.size() >= sh.sweep_at) {
             sh.entries.erase_if([&](const entry& e) { return e.expires <= now; });
             sh.sweep_at = std::max<std::size_t>(64, 2 * sh.entries.size());
