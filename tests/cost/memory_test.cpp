@@ -82,3 +82,22 @@ TEST_CASE("store::memory sweeps expired entries as a shard grows, and keeps the 
         CHECK(m.get("long-" + std::to_string(i), now).value() == "l");
     CHECK(m.get("short-0", now).value() == std::nullopt);
 }
+
+TEST_CASE("store::memory tells keys apart by every byte, at every length", "[cost][store]")
+{
+    using llm::store::detail::same_text;
+    for (std::size_t n = 0; n <= 40; ++n) {
+        const std::string key(n, 'k');
+        CHECK(same_text(key, std::string(n, 'k')));
+        CHECK_FALSE(same_text(key, std::string(n + 1, 'k'))); // a prefix is not the key
+        if (n > 0)
+            CHECK_FALSE(same_text(key, std::string(n - 1, 'k')));
+        for (std::size_t at = 0; at < n; ++at) {
+            std::string other = key;
+            other[at] = 'x';
+            INFO("length " << n << ", byte " << at);
+            CHECK_FALSE(same_text(key, other));
+            CHECK_FALSE(same_text(other, key));
+        }
+    }
+}

@@ -108,7 +108,7 @@ public:
         double slot = 0;                                     // the window's slot when reserved
         double held = 0;                                     // in every scope, in the store's unit
         std::uint64_t input_tokens = 0;                      // the counter's estimate
-        llm::detail::small_string<32> model;
+        llm::detail::small_string<32> model;                 // to price the usage: dollar budgets only
     };
 
     // Refuses impossible settings (negative limits, a dollar budget without prices, alert
@@ -258,7 +258,8 @@ private:
         // The reservation bounds the answer only if max_tokens does.
         r.max_tokens = static_cast<std::uint32_t>(output);
         res.input_tokens = input;
-        res.model = r.model;
+        if (options_.unit == unit::usd)
+            res.model = r.model;
         res.slot = at.slot;
         const auto fewest = std::min<std::uint64_t>(output, options_.min_output_tokens);
         asked.want = static_cast<double>(input + output);
@@ -313,8 +314,17 @@ private:
         auto refusal = [&] {
             if constexpr (store::applies_directly<Store, hold>) {
                 store::outcomes<hold::outcome> held;
-                for (std::size_t i = 0; i < res.keys.size(); ++i)
-                    held.push_back(store_.apply_one(res.keys[i], hold_of(res, i, at, asked), now));
+                hold h = hold_of(res, 0, at, asked);
+                bool alike = true; // every scope granted, and the same: the usual call, decided here
+                for (std::size_t i = 0; i < res.keys.size(); ++i) {
+                    h.limit = limit_of(res.scopes[i]);
+                    held.push_back(store_.apply_one(res.keys[i], h, now));
+                    alike = alike && held[i].granted != 0 && held[i].granted == held[0].granted;
+                }
+                if (alike) {
+                    grant(r, res, static_cast<double>(held[0].granted), input, output);
+                    return std::optional<error>();
+                }
                 return decide_holds(r, res, at, input, output, held, give_back);
             } else {
                 return decide(r, res, at, input, output, store::apply_batch(store_, holds(res, at, asked), now),
@@ -473,11 +483,17 @@ private:
             e.retry_after = at.until_reset;
             return e;
         }
+        grant(r, res, granted, input, output);
+        return std::nullopt;
+    }
+
+    // Every scope holds `granted` for the call: max_tokens is lowered to what it leaves room for.
+    void grant(request& r, reservation& res, double granted, std::uint64_t input, std::uint64_t output) const
+    {
         res.held = granted;
         const auto within = output_within(res.model, granted, input, output);
         if (within < output)
             r.max_tokens = static_cast<std::uint32_t>(within);
-        return std::nullopt;
     }
 
     std::string describe(double amount) const

@@ -6,8 +6,7 @@
 #include <llm/rate_limit/limiter.hpp>
 
 #include <algorithm> // std::min, std::max
-#include <array>     // levels
-#include <cmath>     // std::ceil, std::floor
+#include <cmath>     // std::ceil
 #include <limits>    // infinity
 
 namespace llm::rate_limit {
@@ -19,51 +18,54 @@ struct bucket_take {
 
     using outcome = verdict;
 
+    // As the Lua below, step for step: the levels are computed in place in the cell.
     verdict apply(store::cell& c, time_point now) const
     {
         const double t = store::milliseconds_of(now);
         const std::size_t n = limits.size();
         const bool fresh = c.size() != n + 1;
         const double elapsed = fresh ? 0.0 : std::max(0.0, t - c[0]);
-        std::array<double, 2> level{};
+        if (fresh)
+            c.resize(n + 1);
+        c[0] = t;
+        double* const level = c.data() + 1;
         bool admitted = true;
         for (std::size_t i = 0; i < n; ++i) {
             const auto& l = limits[i];
-            level[i] = fresh ? l.count : std::min(l.count, c[i + 1] + elapsed * l.count / l.per_ms);
+            level[i] = fresh ? l.count : std::min(l.count, level[i] + elapsed * l.count / l.per_ms);
             if (!give_back && level[i] < l.cost)
                 admitted = false;
         }
         verdict v{.admitted = admitted};
-        if (admitted)
-            for (std::size_t i = 0; i < n; ++i)
-                level[i] = give_back ? std::min(limits[i].count, level[i] + limits[i].cost) : level[i] - limits[i].cost;
         double wait = 0;
         double scarcest = std::numeric_limits<double>::infinity();
         double reset = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const auto& l = limits[i];
-            if (!admitted && level[i] < l.cost) {
+            if (admitted) {
+                level[i] = give_back ? std::min(l.count, level[i] + l.cost) : level[i] - l.cost;
+                // With one limit, it is the one reported whatever the ratio: no division.
+                if (n > 1 && level[i] / l.count < scarcest) {
+                    scarcest = level[i] / l.count;
+                    v.binding = i;
+                }
+            } else if (level[i] < l.cost) {
                 const double w = l.cost > l.count ? std::numeric_limits<double>::infinity()
                                                   : std::max(1.0, std::ceil((l.cost - level[i]) * l.per_ms / l.count));
                 if (w > wait) {
                     wait = w;
                     v.binding = i;
                 }
-            } else if (admitted && level[i] / l.count < scarcest) {
-                scarcest = level[i] / l.count;
-                v.binding = i;
             }
             reset = std::max(reset, std::ceil((l.count - level[i]) * l.per_ms / l.count));
         }
-        v.remaining = static_cast<std::int64_t>(std::max(0.0, std::floor(level[v.binding])));
+        // max(0, floor(level)) as the Lua has it: for a level of at least 1, that is its whole part.
+        const double left = level[v.binding];
+        v.remaining = left >= 1 ? static_cast<std::int64_t>(std::min(left, 0x1p62)) : 0;
         v.retry_after = std::chrono::milliseconds{
             wait == std::numeric_limits<double>::infinity() ? -1 : static_cast<std::int64_t>(wait)};
         v.reset = std::chrono::milliseconds{static_cast<std::int64_t>(reset)};
         v.keep = v.reset;
-        c.resize(n + 1);
-        c[0] = t;
-        for (std::size_t i = 0; i < n; ++i)
-            c[i + 1] = level[i];
         return v;
     }
 

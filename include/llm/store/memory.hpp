@@ -19,6 +19,30 @@
 
 namespace llm::store {
 
+namespace detail {
+
+// Equal keys, compared inline: the library's memcmp is a call. Keys of 8 to 32 bytes, nearly
+// all of them, are compared as four words that cover them (overlapping when shorter), without
+// a branch on each word.
+LLM_ALWAYS_INLINE bool same_text(std::string_view a, std::string_view b) noexcept
+{
+    const std::size_t n = a.size();
+    if (n != b.size())
+        return false;
+    if (n < 8 || n > 32)
+        return a == b;
+    const auto word = [](std::string_view s, std::size_t at) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + at, sizeof w);
+        return w;
+    };
+    const std::size_t second = std::min<std::size_t>(8, n - 8), third = n < 16 ? 0 : n - 16;
+    return ((word(a, 0) ^ word(b, 0)) | (word(a, second) ^ word(b, second)) | (word(a, third) ^ word(b, third)) |
+            (word(a, n - 8) ^ word(b, n - 8))) == 0;
+}
+
+} // namespace detail
+
 class memory {
 public:
     memory() : memory(0) {}
@@ -156,32 +180,12 @@ private:
         return mix(mix(a ^ k2 ^ seed, b ^ h), k0 ^ text.size());
     }
 
-    // Equal keys, compared inline a word at a time (the library's memcmp is a call).
-    static bool same(std::string_view a, std::string_view b) noexcept
-    {
-        if (a.size() != b.size())
-            return false;
-        if (a.size() < 8)
-            return a == b;
-        std::size_t i = 0;
-        std::uint64_t x, y;
-        for (; i + 8 < a.size(); i += 8) {
-            std::memcpy(&x, a.data() + i, 8);
-            std::memcpy(&y, b.data() + i, 8);
-            if (x != y)
-                return false;
-        }
-        std::memcpy(&x, a.data() + a.size() - 8, 8);
-        std::memcpy(&y, b.data() + b.size() - 8, 8);
-        return x == y;
-    }
-
     // One shard's keys: slots of a hash and the entry it belongs to, a power of two of them,
     // found by linear probing and never more than half full. Erasing moves the rest of a run back
     // into the gap, so no slot is ever a tombstone and a miss stops at the first empty slot.
     class table {
     public:
-        entry* find(const hashed& key) const noexcept
+        LLM_ALWAYS_INLINE entry* find(const hashed& key) const noexcept
         {
             const slot* s = slot_of(key);
             return s ? s->e.get() : nullptr;
@@ -228,8 +232,9 @@ private:
 
         std::size_t mask() const noexcept { return slots_.size() - 1; }
 
-        // The slot holding the key, or null: the probe stops at the first empty slot.
-        const slot* slot_of(const hashed& key) const noexcept
+        // The slot holding the key, or null: the probe stops at the first empty slot. Inline, as
+        // a call would cost a good part of the lookup.
+        LLM_ALWAYS_INLINE const slot* slot_of(const hashed& key) const noexcept
         {
             if (slots_.empty())
                 return nullptr;
@@ -237,7 +242,7 @@ private:
                 const slot& s = slots_[i];
                 if (!s.e)
                     return nullptr;
-                if (s.hash == key.hash && same(s.e->key, key.text))
+                if (s.hash == key.hash && detail::same_text(s.e->key, key.text))
                     return &s;
             }
         }

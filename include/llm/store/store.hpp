@@ -233,7 +233,7 @@ public:
     key_text operator()(std::string_view id, std::string_view more = {}) const
     {
         if (needs_escaping(id)) [[unlikely]]
-            return join(escape(id), more);
+            return join_escaped(id, more);
         if (short_parts_ && id.size() + more.size() <= key_text::inline_capacity - 2 * part_width) [[likely]]
             return join_short(id, more);
         return join(id, more);
@@ -267,6 +267,12 @@ private:
         out = copy(out, tail_);
         copy(out, more);
         return key;
+    }
+
+    // Kept out of line: the rare path's string would otherwise cost every call a larger frame.
+    LLM_NOINLINE key_text join_escaped(std::string_view id, std::string_view more) const
+    {
+        return join(escape(id), more);
     }
 
     // The bytes that could end the tag early or pose as an escape: braces, '%', control bytes.
