@@ -318,7 +318,7 @@ private:
                 bool alike = true; // every scope granted, and the same: the usual call, decided here
                 for (std::size_t i = 0; i < res.keys.size(); ++i) {
                     h.limit = limit_of(res.scopes[i]);
-                    held.push_back(store_.apply_one(res.keys[i], h, now));
+                    held.emplace_back_made([&] { return store_.apply_one(res.keys[i], h, now); });
                     alike = alike && held[i].granted != 0 && held[i].granted == held[0].granted;
                 }
                 if (alike) {

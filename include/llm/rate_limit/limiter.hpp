@@ -101,8 +101,12 @@ private:
     result<void> acquire_directly(const request& r, double tokens, time_point now)
     {
         store::outcomes<verdict> verdicts;
+        bool admitted = true; // by every rule: the usual call, decided here
         for (const auto& rl : rules_)
-            verdicts.push_back(store_.apply_one(key_of(rl, r), take(rl, false, tokens), now));
+            admitted &= verdicts.emplace_back_made([&] { return store_.apply_one(key_of(rl, r), take(rl, false, tokens), now); })
+                            .admitted;
+        if (admitted)
+            return success();
         return decide_verdicts(r, tokens, now, verdicts);
     }
 

@@ -71,21 +71,23 @@ public:
         entry* e = sh.entries.find(key);
         if (e && e->expires <= now)
             e->numbers.clear(); // expired: the operation sees an absent key
+        cell fresh;
+        cell& numbers = e ? e->numbers : fresh;
+        // One outcome returned on every path, so that the operation writes it where the caller
+        // wants it: a copy would read back at once, and wider, what the operation just wrote.
+        typename Op::outcome outcome = op.apply(numbers, now);
+        const bool keep = outcome.keep > std::chrono::milliseconds::zero() && !numbers.empty();
         if (!e) {
-            cell fresh;
-            auto outcome = op.apply(fresh, now);
-            if (outcome.keep > std::chrono::milliseconds::zero() && !fresh.empty()) {
+            if (keep) {
                 auto& added = add(sh, key, now);
                 added.numbers = std::move(fresh);
                 added.expires = now + outcome.keep;
             }
-            return outcome;
-        }
-        auto outcome = op.apply(e->numbers, now);
-        if (outcome.keep > std::chrono::milliseconds::zero() && !e->numbers.empty())
+        } else if (keep) {
             e->expires = now + outcome.keep;
-        else
+        } else {
             sh.entries.erase(key);
+        }
         return outcome;
     }
 
