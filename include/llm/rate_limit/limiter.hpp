@@ -103,8 +103,10 @@ private:
         store::outcomes<verdict> verdicts;
         bool admitted = true; // by every rule: the usual call, decided here
         for (const auto& rl : rules_)
-            admitted &= verdicts.emplace_back_made([&] { return store_.apply_one(key_of(rl, r), take(rl, false, tokens), now); })
-                            .admitted;
+            admitted &=
+                verdicts
+                    .emplace_back_made([&] { return store_.apply_one(key_of(rl, r), take(rl, false, tokens), now); })
+                    .admitted;
         if (admitted)
             return success();
         return decide_verdicts(r, tokens, now, verdicts);

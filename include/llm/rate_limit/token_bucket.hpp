@@ -23,6 +23,12 @@ struct bucket_take {
     {
         const double t = store::milliseconds_of(now);
         const std::size_t n = limits.size();
+        // Milliseconds for one unit to refill, divided before the cell is read: what waits on
+        // the cell is then a multiplication, where a division would lengthen the path from the
+        // cell to the verdict, which every call waits for.
+        double ms_per[charges::capacity()];
+        for (std::size_t i = 0; i < n; ++i)
+            ms_per[i] = limits[i].per_ms / limits[i].count;
         const bool fresh = c.size() != n + 1;
         const double elapsed = fresh ? 0.0 : std::max(0.0, t - c[0]);
         if (fresh)
@@ -39,7 +45,7 @@ struct bucket_take {
         verdict v{.admitted = admitted};
         double wait = 0;
         double scarcest = std::numeric_limits<double>::infinity();
-        double reset = 0;
+        std::int64_t reset = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const auto& l = limits[i];
             if (admitted) {
@@ -51,22 +57,35 @@ struct bucket_take {
                 }
             } else if (level[i] < l.cost) {
                 const double w = l.cost > l.count ? std::numeric_limits<double>::infinity()
-                                                  : std::max(1.0, std::ceil((l.cost - level[i]) * l.per_ms / l.count));
+                                                  : std::max(1.0, std::ceil((l.cost - level[i]) * ms_per[i]));
                 if (w > wait) {
                     wait = w;
                     v.binding = i;
                 }
             }
-            reset = std::max(reset, std::ceil((l.count - level[i]) * l.per_ms / l.count));
+            reset = std::max(reset, milliseconds_up((l.count - level[i]) * ms_per[i]));
         }
         // max(0, floor(level)) as the Lua has it: for a level of at least 1, that is its whole part.
         const double left = level[v.binding];
         v.remaining = left >= 1 ? static_cast<std::int64_t>(std::min(left, 0x1p62)) : 0;
         v.retry_after = std::chrono::milliseconds{
             wait == std::numeric_limits<double>::infinity() ? -1 : static_cast<std::int64_t>(wait)};
-        v.reset = std::chrono::milliseconds{static_cast<std::int64_t>(reset)};
+        v.reset = std::chrono::milliseconds{reset};
         v.keep = v.reset;
         return v;
+    }
+
+    // ceil(ms) as an integer, as Redis turns the Lua's number into one: for the few milliseconds
+    // of a window, a conversion each way, shorter than the library's ceil without SSE4.1. A cell
+    // that is not ours may give anything: NaN counts as 0, and the result is bounded.
+    static std::int64_t milliseconds_up(double ms) noexcept
+    {
+        if (!(ms > 0))
+            return 0;
+        if (ms >= 0x1p62)
+            return std::int64_t{1} << 62;
+        const auto whole = static_cast<std::int64_t>(ms);
+        return whole + (static_cast<double>(whole) < ms ? 1 : 0);
     }
 
     // The same in Lua. The levels are computed in place in the cell, which becomes
@@ -103,11 +122,11 @@ for i = 1, n do
     if cost > count then
       if not never then never = true; binding = i - 1 end
     elseif not never then
-      local w = max(1, ceil((cost - level) * per / count))
+      local w = max(1, ceil((cost - level) * (per / count)))
       if w > wait then wait = w; binding = i - 1 end
     end
   end
-  reset = max(reset, ceil((count - level) * per / count))
+  reset = max(reset, ceil((count - level) * (per / count)))
 end
 if never then wait = -1 end
 save_cell(key, c, reset)
