@@ -241,9 +241,10 @@ private:
 
     // What a reservation settles before asking the store: r.max_tokens within the per-request
     // ceiling, `res` filled (a key for every scope with a limit) but for what the store grants,
-    // and what to ask of each scope. An error when the call is refused without asking.
-    std::optional<error> plan(request& r, std::uint64_t input, const window::position& at, reservation& res,
-                              std::uint64_t& output, ask& asked) const
+    // and what to ask of each scope. An error when the call is refused without asking. Inline:
+    // called, it returned through memory what the caller read back at once.
+    LLM_ALWAYS_INLINE std::optional<error> plan(request& r, std::uint64_t input, const window::position& at,
+                                                reservation& res, std::uint64_t& output, ask& asked) const
     {
         output = r.max_tokens.value_or(options_.assumed_output_tokens);
         if (limits_.per_request) {

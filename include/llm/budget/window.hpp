@@ -2,6 +2,7 @@
 // midnight), or a rolling window made of equal slots (spending leaves it slot by slot).
 #pragma once
 
+#include <llm/config.hpp>
 #include <llm/core/clock.hpp>
 #include <llm/core/result.hpp>
 #include <llm/core/time_zone.hpp>
@@ -49,7 +50,8 @@ public:
 
     bool is_rolling() const noexcept { return slot_.count() != 0; }
 
-    position at(time_point now) const
+    // Inline: a call would return the position through memory, to be read back at once.
+    LLM_ALWAYS_INLINE position at(time_point now) const
     {
         using std::chrono::milliseconds;
         position p;
