@@ -5,10 +5,11 @@
 // numbers, where a node-based map would follow a bucket, a node and the text apart.
 #pragma once
 
+#include <llm/config.hpp>
 #include <llm/detail/spin_lock.hpp>
 #include <llm/store/store.hpp>
 
-#include <algorithm> // std::max
+#include <algorithm> // std::min, std::max
 #include <bit>       // std::bit_ceil
 #include <cstddef>   // std::size_t
 #include <cstring>   // std::memcpy
