@@ -75,19 +75,6 @@ struct bucket_take {
         return v;
     }
 
-    // ceil(ms) as an integer, as Redis turns the Lua's number into one: for the few milliseconds
-    // of a window, a conversion each way, shorter than the library's ceil without SSE4.1. A cell
-    // that is not ours may give anything: NaN counts as 0, and the result is bounded.
-    static std::int64_t milliseconds_up(double ms) noexcept
-    {
-        if (!(ms > 0))
-            return 0;
-        if (ms >= 0x1p62)
-            return std::int64_t{1} << 62;
-        const auto whole = static_cast<std::int64_t>(ms);
-        return whole + (static_cast<double>(whole) < ms ? 1 : 0);
-    }
-
     // The same in Lua. The levels are computed in place in the cell, which becomes
     // {now, level 1, ..., level n}: a step makes no table but the cell.
     static constexpr std::string_view script = R"lua(
@@ -142,6 +129,20 @@ return {admitted and 1 or 0, binding, max(0, floor(c[binding + 2])), wait, reset
     static result<verdict> decode(std::span<const std::int64_t> reply)
     {
         return detail::decode_verdict(reply, "rate_limit::bucket_take");
+    }
+
+private:
+    // ceil(ms) as an integer, as Redis turns the Lua's number into one: for the few milliseconds
+    // of a window, a conversion each way, shorter than the library's ceil without SSE4.1. A cell
+    // that is not ours may give anything: NaN counts as 0, and the result is bounded.
+    static std::int64_t milliseconds_up(double ms) noexcept
+    {
+        if (!(ms > 0))
+            return 0;
+        if (ms >= 0x1p62)
+            return std::int64_t{1} << 62;
+        const auto whole = static_cast<std::int64_t>(ms);
+        return whole + (static_cast<double>(whole) < ms ? 1 : 0);
     }
 };
 
