@@ -525,18 +525,28 @@ private:
     {
         const auto at = options_.window.at(now);
         const double slot = options_.window.is_rolling() ? at.slot : res.slot;
-        store::steps<settle> batch;
-        for (std::size_t i = 0; i < res.keys.size(); ++i)
-            batch.emplace_back(res.keys[i],
-                               settle{slot, at.slots, limit_of(res.scopes[i]), res.held, spent, thresholds_, at.keep});
-        if (batch.empty())
-            return store::ready<Store>();
-        if constexpr (store::answers_later<Store>)
-            return store::apply_then(
-                store_, std::move(batch), now,
-                [this, res = std::move(res)](result<store::outcomes<settle::outcome>> done) { settled(res, done); });
-        else
-            return settled(res, store::apply_batch(store_, batch, now));
+        if constexpr (store::applies_directly<Store, settle>) {
+            // Each scope settled at once under the reservation's own keys: no batch of copies.
+            settle op{slot, at.slots, 0, res.held, spent, thresholds_, at.keep};
+            for (std::size_t i = 0; i < res.keys.size(); ++i) {
+                op.limit = limit_of(res.scopes[i]);
+                alert_fired(res, i, store_.apply_one(res.keys[i], op, now));
+            }
+        } else {
+            store::steps<settle> batch;
+            for (std::size_t i = 0; i < res.keys.size(); ++i)
+                batch.emplace_back(res.keys[i], settle{slot, at.slots, limit_of(res.scopes[i]), res.held, spent,
+                                                       thresholds_, at.keep});
+            if (batch.empty())
+                return store::ready<Store>();
+            if constexpr (store::answers_later<Store>)
+                return store::apply_then(store_, std::move(batch), now,
+                                         [this, res = std::move(res)](result<store::outcomes<settle::outcome>> done) {
+                                             settled(res, done);
+                                         });
+            else
+                return settled(res, store::apply_batch(store_, batch, now));
+        }
     }
 
     void settled(const reservation& res, const result<store::outcomes<settle::outcome>>& done) const
