@@ -9,7 +9,8 @@
 #endif
 
 // For the few tiny helpers of a hot path that the compiler would otherwise call from several
-// places rather than inline (copying a key's parts, taking a shard's lock, probing its table): measured, not guessed.
+// places rather than inline (copying a key's parts, taking a shard's lock, probing its table):
+// measured, not guessed.
 #if defined(_MSC_VER) && !defined(__clang__)
 #define LLM_ALWAYS_INLINE __forceinline
 #else

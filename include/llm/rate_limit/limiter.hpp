@@ -102,11 +102,10 @@ private:
     {
         store::outcomes<verdict> verdicts;
         bool admitted = true; // by every rule: the usual call, decided here
-        for (const auto& rl : rules_)
-            admitted &=
-                verdicts
-                    .emplace_back_made([&] { return store_.apply_one(key_of(rl, r), take(rl, false, tokens), now); })
-                    .admitted;
+        for (const auto& rl : rules_) {
+            const auto apply = [&] { return store_.apply_one(key_of(rl, r), take(rl, false, tokens), now); };
+            admitted = verdicts.emplace_back_made(apply).admitted && admitted;
+        }
         if (admitted)
             return success();
         return decide_verdicts(r, tokens, now, verdicts);
